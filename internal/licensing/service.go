@@ -1,0 +1,144 @@
+package licensing
+
+import (
+	"context"
+
+	"github.com/google/uuid"
+)
+
+// Service applies the rules of the API to a Store: who may see what, and
+// how an update changes seats.
+type Service struct {
+	Store Store
+}
+
+// NewService returns a service over the store.
+func NewService(s Store) *Service { return &Service{Store: s} }
+
+// UpdateUserLicenses is the input of the PATCH operation.
+type UpdateUserLicenses struct {
+	CustomerID         uuid.UUID
+	UserID             uuid.UUID
+	ProviderInstanceID uuid.UUID
+	Selections         []Selection
+}
+
+// visibleCustomer returns the customer when it exists in the principal's
+// tenant and scope; a customer out of scope is NotFound exactly like one
+// that does not exist, so that its existence is not revealed.
+func (s *Service) visibleCustomer(ctx context.Context, p Principal, id uuid.UUID, reseller *uuid.UUID) (Customer, error) {
+	c, err := s.Store.Customer(ctx, p.Scope().Tenant, id)
+	if ErrorCode(err) == NotFound || (err == nil && !p.Scope().Allows(c)) ||
+		(err == nil && reseller != nil && (c.ResellerID == nil || *c.ResellerID != *reseller)) {
+		return Customer{}, notFound("customerId", "customer", id)
+	}
+	return c, err
+}
+
+func notFound(property, kind string, id uuid.UUID) *Error {
+	return Errorf(NotFound, "The %s was not found.", kind).Add(property, "No %s %s is visible to the caller.", kind, id)
+}
+
+// providerInstance returns the tenant's provider instance or NotFound
+// naming the providerInstanceId property.
+func (s *Service) providerInstance(ctx context.Context, p Principal, id uuid.UUID) (ProviderInstance, error) {
+	pi, err := s.Store.ProviderInstance(ctx, p.Scope().Tenant, id)
+	if ErrorCode(err) == NotFound {
+		return ProviderInstance{}, notFound("providerInstanceId", "provider instance", id)
+	}
+	return pi, err
+}
+
+func (s *Service) user(ctx context.Context, p Principal, customerID, userID uuid.UUID) (User, error) {
+	u, err := s.Store.User(ctx, p.Scope().Tenant, customerID, userID)
+	if ErrorCode(err) == NotFound {
+		return User{}, notFound("customerUserId", "user", userID)
+	}
+	return u, err
+}
+
+// UpdateUserLicenses assigns and removes the user's licenses as selected,
+// all or nothing. Existence and visibility (NotFound) are decided before
+// the business rules (Invalid), and every failing property is reported.
+func (s *Service) UpdateUserLicenses(ctx context.Context, p Principal, actor Actor, u UpdateUserLicenses) ([]Change, error) {
+	if _, err := s.visibleCustomer(ctx, p, u.CustomerID, nil); err != nil {
+		return nil, err
+	}
+	if _, err := s.user(ctx, p, u.CustomerID, u.UserID); err != nil {
+		return nil, err
+	}
+	pi, err := s.providerInstance(ctx, p, u.ProviderInstanceID)
+	if err != nil {
+		return nil, err
+	}
+	invalid := Errorf(Invalid, "The user's licenses were not updated; nothing was changed.")
+	if !pi.IsMicrosoft() {
+		invalid.Add("providerInstanceId", "provider instance %s is a %q instance; user licenses exist only for Microsoft", pi.ID, pi.Provider)
+	}
+	CheckSelections(u.Selections, invalid)
+	ref := UserRef{Tenant: p.Scope().Tenant, CustomerID: u.CustomerID, UserID: u.UserID, ProviderInstanceID: u.ProviderInstanceID}
+	return s.Store.ApplyUserLicenses(ctx, ref, actor, func(seats Seats) ([]Change, error) {
+		changes := PlanChanges(seats, u.Selections, invalid)
+		if len(invalid.Properties) > 0 {
+			return nil, invalid
+		}
+		return changes, nil
+	})
+}
+
+// CustomerLicenses returns the customer's licenses under the provider
+// instance. A reseller filter that the customer does not match is NotFound.
+func (s *Service) CustomerLicenses(ctx context.Context, p Principal, customerID, providerInstanceID uuid.UUID, reseller *uuid.UUID) ([]License, error) {
+	if _, err := s.visibleCustomer(ctx, p, customerID, reseller); err != nil {
+		return nil, err
+	}
+	if _, err := s.providerInstance(ctx, p, providerInstanceID); err != nil {
+		return nil, err
+	}
+	return s.Store.Licenses(ctx, p.Scope().Tenant, customerID, providerInstanceID)
+}
+
+// UserLicenses returns the customer's licenses under the provider instance,
+// each marked Selected when the user holds it.
+func (s *Service) UserLicenses(ctx context.Context, p Principal, ref UserRef) ([]UserLicense, error) {
+	if _, err := s.visibleCustomer(ctx, p, ref.CustomerID, nil); err != nil {
+		return nil, err
+	}
+	if _, err := s.user(ctx, p, ref.CustomerID, ref.UserID); err != nil {
+		return nil, err
+	}
+	if _, err := s.providerInstance(ctx, p, ref.ProviderInstanceID); err != nil {
+		return nil, err
+	}
+	ref.Tenant = p.Scope().Tenant
+	licenses, err := s.Store.Licenses(ctx, ref.Tenant, ref.CustomerID, ref.ProviderInstanceID)
+	if err != nil {
+		return nil, err
+	}
+	held, err := s.Store.HeldSKUs(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]UserLicense, len(licenses))
+	for i, l := range licenses {
+		out[i] = UserLicense{License: l, Selected: held[l.SKUID]}
+	}
+	return out, nil
+}
+
+// Users returns one page of the customer's users.
+func (s *Service) Users(ctx context.Context, p Principal, customerID, providerInstanceID uuid.UUID, reseller *uuid.UUID, q UserQuery) (UserPage, error) {
+	if _, err := s.visibleCustomer(ctx, p, customerID, reseller); err != nil {
+		return UserPage{}, err
+	}
+	if _, err := s.providerInstance(ctx, p, providerInstanceID); err != nil {
+		return UserPage{}, err
+	}
+	return s.Store.Users(ctx, p.Scope().Tenant, customerID, q)
+}
+
+// AuditRecords returns one page of the audit records the principal may see.
+func (s *Service) AuditRecords(ctx context.Context, p Principal, q AuditQuery) (AuditPage, error) {
+	q.Scope = p.Scope()
+	return s.Store.AuditRecords(ctx, q)
+}

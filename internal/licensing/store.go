@@ -1,0 +1,64 @@
+package licensing
+
+import (
+	"context"
+
+	"github.com/google/uuid"
+)
+
+// Catalog answers who and what exists in a tenant. Lookups of things that do
+// not exist return an Error with code NotFound.
+type Catalog interface {
+	// ProviderInstance returns the tenant's provider instance.
+	ProviderInstance(ctx context.Context, tenant string, id uuid.UUID) (ProviderInstance, error)
+	// Customer returns the tenant's customer, whoever its reseller; the
+	// service applies the caller's scope.
+	Customer(ctx context.Context, tenant string, id uuid.UUID) (Customer, error)
+	// User returns a user of the tenant's customer.
+	User(ctx context.Context, tenant string, customerID, userID uuid.UUID) (User, error)
+	// Users returns one page of a customer's users.
+	Users(ctx context.Context, tenant string, customerID uuid.UUID, q UserQuery) (UserPage, error)
+}
+
+// Directory is where seats and assignments live: the embedded store today,
+// a provider's own directory (Microsoft Graph) later. The seat rules are not
+// its business; it hands the current state to a decision and applies what
+// the decision returns, atomically.
+type Directory interface {
+	// Licenses returns the customer's licenses under the provider instance,
+	// sorted by name then SKU id, with Consumed counting the assignments.
+	Licenses(ctx context.Context, tenant string, customerID, providerInstanceID uuid.UUID) ([]License, error)
+	// HeldSKUs returns the SKUs the user holds under the provider instance.
+	HeldSKUs(ctx context.Context, ref UserRef) (map[uuid.UUID]bool, error)
+	// ApplyUserLicenses is the one write path of seats. It reads the seats
+	// of ref's customer and user under a lock that keeps concurrent updates
+	// of the same customer's seats from interleaving, calls decide with
+	// them and, when decide returns no error, applies the changes and
+	// records one audit record per change (attributed to actor) in the same
+	// atomic commit. When decide fails, nothing is written and its error is
+	// returned. A nil error means the changes are durable.
+	ApplyUserLicenses(ctx context.Context, ref UserRef, actor Actor, decide func(Seats) ([]Change, error)) ([]Change, error)
+}
+
+// AuditLog keeps the audit records written by ApplyUserLicenses.
+type AuditLog interface {
+	// AuditRecords returns one page of the records matching q, newest first.
+	AuditRecords(ctx context.Context, q AuditQuery) (AuditPage, error)
+}
+
+// Store is a complete backend: everything the service needs, plus seeding
+// and health. SQLite and PostgreSQL each provide one, and both pass the
+// same test suite (internal/storetest).
+type Store interface {
+	Catalog
+	Directory
+	AuditLog
+	// Import writes a validated snapshot in one transaction, idempotently:
+	// importing the same snapshot twice changes nothing. The assignments of
+	// each license listed become exactly its assignedUserIds.
+	Import(ctx context.Context, s Snapshot) error
+	// Ready reports whether the database is reachable and migrated.
+	Ready(ctx context.Context) error
+	// Close releases the database.
+	Close() error
+}
