@@ -1,0 +1,109 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/cloudcockpit-oss/userlicenses/internal/licensing"
+)
+
+// AuditRecords returns one page of the records matching q, newest first.
+// The tenant of q.Scope always filters, so nothing of another tenant is
+// ever returned; the name filters match substrings case-insensitively;
+// Start and End are inclusive.
+func (db *DB) AuditRecords(ctx context.Context, q licensing.AuditQuery) (licensing.AuditPage, error) {
+	var (
+		where []string
+		args  []any
+	)
+	add := func(cond string, v any) {
+		args = append(args, v)
+		where = append(where, fmt.Sprintf(cond, len(args)))
+	}
+	add("tenant = $%d", q.Scope.Tenant)
+	if q.Scope.ResellerID != nil {
+		add("reseller_id = $%d", *q.Scope.ResellerID)
+	}
+	if q.ResellerID != nil {
+		add("reseller_id = $%d", *q.ResellerID)
+	}
+	if q.CustomerID != nil {
+		add("customer_id = $%d", *q.CustomerID)
+	}
+	if q.CorrelationID != nil {
+		add("correlation_id = $%d", *q.CorrelationID)
+	}
+	if q.Start != nil {
+		add("created_at >= $%d", q.Start.UTC())
+	}
+	if q.End != nil {
+		add("created_at <= $%d", q.End.UTC())
+	}
+	if len(q.Operations) > 0 {
+		ops := make([]string, len(q.Operations))
+		for i, o := range q.Operations {
+			ops[i] = string(o)
+		}
+		add("operation = ANY($%d)", ops)
+	}
+	if q.Status != "" {
+		add("status = $%d", string(q.Status))
+	}
+	if q.CustomerName != "" {
+		add(`customer_name ILIKE $%d ESCAPE '\'`, containsPattern(q.CustomerName))
+	}
+	if q.ResellerName != "" {
+		add(`reseller_name ILIKE $%d ESCAPE '\'`, containsPattern(q.ResellerName))
+	}
+	cond := strings.Join(where, " AND ")
+	limit, offset := pageBounds(q.Page)
+	pageArgs := append(append([]any{}, args...), limit, offset)
+	list := fmt.Sprintf(`
+		SELECT id, created_at, tenant, actor, correlation_id, operation, status, customer_id, customer_name,
+		       reseller_id, reseller_name, user_id, provider_instance_id, sku_id, sku_name, count(*) OVER ()
+		FROM audit_records WHERE %s
+		ORDER BY created_at DESC, seq DESC
+		LIMIT $%d OFFSET $%d`, cond, len(args)+1, len(args)+2)
+
+	var page licensing.AuditPage
+	err := db.retry(ctx, func(ctx context.Context) error {
+		page = licensing.AuditPage{Items: []licensing.AuditRecord{}}
+		rows, err := db.pool.Query(ctx, list, pageArgs...)
+		if err != nil {
+			return err
+		}
+		var (
+			r         licensing.AuditRecord
+			op, state string
+			total     int64
+		)
+		if _, err := pgx.ForEachRow(rows, []any{&r.ID, &r.CreatedAt, &r.Tenant, &r.Actor, &r.CorrelationID, &op, &state,
+			&r.CustomerID, &r.CustomerName, &r.ResellerID, &r.ResellerName, &r.UserID, &r.ProviderInstanceID,
+			&r.SKUID, &r.SKUName, &total}, func() error {
+			rec := r
+			rec.CreatedAt = rec.CreatedAt.UTC()
+			rec.Operation, rec.Status = licensing.Operation(op), licensing.Status(state)
+			if rec.ResellerID != nil { // scanned into the shared r: copy before the next row overwrites it
+				id := *rec.ResellerID
+				rec.ResellerID = &id
+			}
+			page.Items = append(page.Items, rec)
+			return nil
+		}); err != nil {
+			return err
+		}
+		page.Total = int(total)
+		if len(page.Items) == 0 && offset > 0 {
+			// Past the last page the window count has no row to ride on.
+			return db.pool.QueryRow(ctx, "SELECT count(*) FROM audit_records WHERE "+cond, args...).Scan(&page.Total)
+		}
+		return nil
+	})
+	if err != nil {
+		return licensing.AuditPage{}, classify(err, "read audit records")
+	}
+	return page, nil
+}
