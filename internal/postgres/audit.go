@@ -13,7 +13,8 @@ import (
 // AuditRecords returns one page of the records matching q, newest first.
 // The tenant of q.Scope always filters, so nothing of another tenant is
 // ever returned; the name filters match substrings case-insensitively;
-// Start and End are inclusive.
+// Start is inclusive and End exclusive, so that consecutive ranges
+// partition the records.
 func (db *DB) AuditRecords(ctx context.Context, q licensing.AuditQuery) (licensing.AuditPage, error) {
 	var (
 		where []string
@@ -40,7 +41,7 @@ func (db *DB) AuditRecords(ctx context.Context, q licensing.AuditQuery) (licensi
 		add("created_at >= $%d", q.Start.UTC())
 	}
 	if q.End != nil {
-		add("created_at <= $%d", q.End.UTC())
+		add("created_at < $%d", q.End.UTC())
 	}
 	if len(q.Operations) > 0 {
 		ops := make([]string, len(q.Operations))

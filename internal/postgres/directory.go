@@ -165,31 +165,52 @@ func (db *DB) ApplyInTx(ctx context.Context, tx pgx.Tx, ref licensing.UserRef, a
 			seats.Held[s] = true
 		}
 	}
-	changes, err := decide(seats)
+	// decide gets copies: whatever it does to them must not bend the
+	// checks below.
+	heldCopy := make(map[uuid.UUID]bool, len(seats.Held))
+	for k, v := range seats.Held {
+		heldCopy[k] = v
+	}
+	changes, err := decide(licensing.Seats{Licenses: append([]licensing.License(nil), seats.Licenses...), Held: heldCopy})
 	if err != nil {
 		return nil, &decisionError{err: err}
 	}
 	if len(changes) == 0 {
-		return changes, nil
+		return []licensing.Change{}, nil
 	}
-	known := make(map[uuid.UUID]bool, len(licenses))
-	for _, l := range licenses {
-		known[l.SKUID] = true
+	// The store keeps the seat invariants itself, whatever decide says: a
+	// change list that contradicts the locked seats is a bug, refused whole.
+	bySKU := make(map[uuid.UUID]*licensing.License, len(seats.Licenses))
+	for i := range seats.Licenses {
+		bySKU[seats.Licenses[i].SKUID] = &seats.Licenses[i]
 	}
 	now := db.now().UTC().Truncate(time.Microsecond) // what timestamptz keeps
+	applied := make([]licensing.Change, 0, len(changes))
 	var batch pgx.Batch
 	for _, ch := range changes {
-		if !known[ch.SKUID] {
+		l, known := bySKU[ch.SKUID]
+		switch {
+		case !known:
 			return nil, licensing.Errorf(licensing.Internal, "the decision changes SKU %s, which the customer has no licenses of", ch.SKUID)
+		case ch.Assign && seats.Held[ch.SKUID]:
+			return nil, licensing.Errorf(licensing.Internal, "the decision assigns SKU %s, which the user already holds", ch.SKUID)
+		case !ch.Assign && !seats.Held[ch.SKUID]:
+			return nil, licensing.Errorf(licensing.Internal, "the decision removes SKU %s, which the user does not hold", ch.SKUID)
+		case ch.Assign && l.Available() < 1:
+			return nil, licensing.Errorf(licensing.Internal, "the decision assigns SKU %s, which has no available seat", ch.SKUID)
 		}
+		seats.Held[ch.SKUID] = ch.Assign
 		if ch.Assign {
+			l.Consumed++
 			batch.Queue(`INSERT INTO assignments (customer_id, provider_instance_id, sku_id, user_id)
 				VALUES ($1, $2, $3, $4)`, ref.CustomerID, ref.ProviderInstanceID, ch.SKUID, ref.UserID)
 		} else {
+			l.Consumed--
 			batch.Queue(`DELETE FROM assignments
 				WHERE customer_id = $1 AND provider_instance_id = $2 AND sku_id = $3 AND user_id = $4`,
 				ref.CustomerID, ref.ProviderInstanceID, ch.SKUID, ref.UserID)
 		}
+		ch.SKUName = l.Name // the name of record, not whatever decide put there
 		id, err := uuid.NewV7()
 		if err != nil {
 			return nil, err
@@ -199,12 +220,13 @@ func (db *DB) ApplyInTx(ctx context.Context, tx pgx.Tx, ref licensing.UserRef, a
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
 			id, now, ref.Tenant, actor.Subject, actor.CorrelationID, string(ch.Operation()), string(licensing.StatusSucceeded),
 			ref.CustomerID, c.Name, c.ResellerID, c.ResellerName, ref.UserID, ref.ProviderInstanceID, ch.SKUID, ch.SKUName)
+		applied = append(applied, ch)
 	}
 	// One round trip for all the writes of the update.
 	if err := tx.SendBatch(ctx, &batch).Close(); err != nil {
 		return nil, err
 	}
-	return changes, nil
+	return applied, nil
 }
 
 // lookupUser returns the user's customer after checking that the customer
