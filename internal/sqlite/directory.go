@@ -1,0 +1,181 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+
+	"github.com/cloudcockpit-oss/userlicenses/internal/licensing"
+	"github.com/google/uuid"
+)
+
+// Licenses returns the customer's licenses under the provider instance,
+// sorted by name then SKU id; a customer outside the tenant has none.
+func (db *DB) Licenses(ctx context.Context, tenant string, customerID, providerInstanceID uuid.UUID) ([]licensing.License, error) {
+	return licenses(ctx, db.read, tenant, customerID, providerInstanceID)
+}
+
+func licenses(ctx context.Context, q queryer, tenant string, customerID, providerInstanceID uuid.UUID) ([]licensing.License, error) {
+	rows, err := q.QueryContext(ctx, `
+		SELECT l.sku_id, l.name, l.total, l.suspended,
+		       (SELECT count(*) FROM assignments a
+		        WHERE a.customer_id = l.customer_id AND a.provider_instance_id = l.provider_instance_id AND a.sku_id = l.sku_id)
+		FROM licenses l JOIN customers c ON c.id = l.customer_id
+		WHERE l.customer_id = ? AND l.provider_instance_id = ? AND c.tenant = ?
+		ORDER BY l.name, l.sku_id`,
+		customerID, providerInstanceID, licensing.NormalizeTenant(tenant))
+	if err != nil {
+		return nil, dbError(err, "reading licenses")
+	}
+	defer rows.Close()
+	out := []licensing.License{}
+	for rows.Next() {
+		var l licensing.License
+		if err := rows.Scan(&l.SKUID, &l.Name, &l.Total, &l.Suspended, &l.Consumed); err != nil {
+			return nil, dbError(err, "reading licenses")
+		}
+		out = append(out, l)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, dbError(err, "reading licenses")
+	}
+	return out, nil
+}
+
+// HeldSKUs returns the SKUs the user holds under the provider instance.
+func (db *DB) HeldSKUs(ctx context.Context, ref licensing.UserRef) (map[uuid.UUID]bool, error) {
+	return heldSKUs(ctx, db.read, ref)
+}
+
+func heldSKUs(ctx context.Context, q queryer, ref licensing.UserRef) (map[uuid.UUID]bool, error) {
+	rows, err := q.QueryContext(ctx, `
+		SELECT a.sku_id FROM assignments a JOIN customers c ON c.id = a.customer_id
+		WHERE a.user_id = ? AND a.customer_id = ? AND a.provider_instance_id = ? AND c.tenant = ?`,
+		ref.UserID, ref.CustomerID, ref.ProviderInstanceID, licensing.NormalizeTenant(ref.Tenant))
+	if err != nil {
+		return nil, dbError(err, "reading held SKUs")
+	}
+	defer rows.Close()
+	held := map[uuid.UUID]bool{}
+	for rows.Next() {
+		var sku uuid.UUID
+		if err := rows.Scan(&sku); err != nil {
+			return nil, dbError(err, "reading held SKUs")
+		}
+		held[sku] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, dbError(err, "reading held SKUs")
+	}
+	return held, nil
+}
+
+// ApplyUserLicenses reads the seats, lets decide choose the changes and
+// writes them with their audit records in one commit. The transaction
+// begins IMMEDIATE on the single write connection, so no other update can
+// change the seats between the read and the write.
+func (db *DB) ApplyUserLicenses(ctx context.Context, ref licensing.UserRef, actor licensing.Actor, decide func(licensing.Seats) ([]licensing.Change, error)) ([]licensing.Change, error) {
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, dbError(err, "starting an update")
+	}
+	defer tx.Rollback()
+	changes, err := db.applyUpdate(ctx, tx, ref, actor, decide)
+	if err != nil || len(changes) == 0 {
+		return changes, err
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, dbError(err, "committing an update")
+	}
+	return changes, nil
+}
+
+// applyUpdate applies one update inside tx and writes nothing when it
+// fails before its first write. It is separate from the transaction so
+// that several queued updates can later share one commit (one fsync),
+// each under its own savepoint.
+func (db *DB) applyUpdate(ctx context.Context, tx *sql.Tx, ref licensing.UserRef, actor licensing.Actor, decide func(licensing.Seats) ([]licensing.Change, error)) ([]licensing.Change, error) {
+	ref.Tenant = licensing.NormalizeTenant(ref.Tenant)
+	c, err := customer(ctx, tx, ref.Tenant, ref.CustomerID)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := user(ctx, tx, ref.Tenant, ref.CustomerID, ref.UserID); err != nil {
+		return nil, err
+	}
+	if _, err := providerInstance(ctx, tx, ref.Tenant, ref.ProviderInstanceID); err != nil {
+		return nil, err
+	}
+	ls, err := licenses(ctx, tx, ref.Tenant, ref.CustomerID, ref.ProviderInstanceID)
+	if err != nil {
+		return nil, err
+	}
+	held, err := heldSKUs(ctx, tx, ref)
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[uuid.UUID]licensing.License, len(ls))
+	for _, l := range ls {
+		byID[l.SKUID] = l
+	}
+	// decide gets copies: what it does to them must not bend our checks.
+	seen := make(map[uuid.UUID]bool, len(held))
+	for k, v := range held {
+		seen[k] = v
+	}
+	changes, err := decide(licensing.Seats{Licenses: append([]licensing.License(nil), ls...), Held: seen})
+	if err != nil {
+		return nil, err
+	}
+	if len(changes) == 0 {
+		return []licensing.Change{}, nil
+	}
+	now := db.now()
+	applied := make([]licensing.Change, 0, len(changes))
+	for _, ch := range changes {
+		l, known := byID[ch.SKUID]
+		switch {
+		case !known:
+			return nil, licensing.Errorf(licensing.Internal, "the update names SKU %s, which the customer has no license of", ch.SKUID)
+		case ch.Assign == held[ch.SKUID]:
+			return nil, licensing.Errorf(licensing.Internal, "the update would %s SKU %s, which the user %s",
+				map[bool]string{true: "assign", false: "remove"}[ch.Assign], ch.SKUID,
+				map[bool]string{true: "already holds", false: "does not hold"}[ch.Assign])
+		}
+		held[ch.SKUID] = ch.Assign
+		if ch.Assign {
+			_, err = tx.ExecContext(ctx, `INSERT INTO assignments (customer_id, provider_instance_id, sku_id, user_id) VALUES (?, ?, ?, ?)`,
+				ref.CustomerID, ref.ProviderInstanceID, ch.SKUID, ref.UserID)
+		} else {
+			_, err = tx.ExecContext(ctx, `DELETE FROM assignments WHERE customer_id = ? AND provider_instance_id = ? AND sku_id = ? AND user_id = ?`,
+				ref.CustomerID, ref.ProviderInstanceID, ch.SKUID, ref.UserID)
+		}
+		if err != nil {
+			return nil, dbError(err, "writing an assignment")
+		}
+		ch.SKUName = l.Name
+		id, err := uuid.NewV7()
+		if err != nil {
+			return nil, licensing.Wrap(licensing.Internal, err, "making an audit record id")
+		}
+		if _, err := tx.ExecContext(ctx, `
+			INSERT INTO audit_records (id, created_at, tenant, actor, correlation_id, operation, status,
+				customer_id, customer_name, customer_name_key, reseller_id, reseller_name, reseller_name_key,
+				user_id, provider_instance_id, sku_id, sku_name)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			id, now.UnixNano(), ref.Tenant, actor.Subject, actor.CorrelationID, ch.Operation(), licensing.StatusSucceeded,
+			c.ID, c.Name, strings.ToLower(c.Name), nullUUID(c.ResellerID), c.ResellerName, strings.ToLower(c.ResellerName),
+			ref.UserID, ref.ProviderInstanceID, ch.SKUID, l.Name); err != nil {
+			return nil, dbError(err, "writing an audit record")
+		}
+		applied = append(applied, ch)
+	}
+	return applied, nil
+}
+
+func nullUUID(id *uuid.UUID) uuid.NullUUID {
+	if id == nil {
+		return uuid.NullUUID{}
+	}
+	return uuid.NullUUID{UUID: *id, Valid: true}
+}

@@ -1,0 +1,150 @@
+// Package sqlite is the embedded licensing.Store, on modernc.org/sqlite
+// (pure Go, no cgo). The database runs in WAL mode with synchronous=FULL,
+// so a nil error from a write means the change is on disk, and with
+// foreign keys enforced. Writes go through one connection that begins its
+// transactions with BEGIN IMMEDIATE: writers queue in Go instead of
+// spinning on SQLITE_BUSY, and a second process (licensesd seed next to
+// licensesd serve) is kept out by SQLite's lock, waiting up to the busy
+// timeout. Reads use a separate pool of read-only connections, which WAL
+// lets run beside the writer.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/cloudcockpit-oss/userlicenses/internal/licensing"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// Config says which database to open and how.
+type Config struct {
+	// Path is a file path ("licenses.db") or an SQLite URI
+	// ("file:licenses.db?cache=private"). The file is created when missing.
+	// A plain path may not contain '?'.
+	Path string
+	// Now is the clock of the audit trail; nil means time.Now.
+	Now func() time.Time
+	// BusyTimeout bounds how long a statement waits for another process's
+	// lock before failing with licensing.Unavailable; zero means 5s.
+	BusyTimeout time.Duration
+	// MaxReadConns bounds the read pool; zero means max(4, GOMAXPROCS).
+	MaxReadConns int
+}
+
+// DB is the SQLite store. It is safe for concurrent use.
+type DB struct {
+	write *sql.DB // one connection: the single writer
+	read  *sql.DB // query_only connections
+	now   func() time.Time
+}
+
+var _ licensing.Store = (*DB)(nil)
+
+// Open opens (creating if needed) the database and applies the embedded
+// schema migrations not applied yet.
+func Open(ctx context.Context, cfg Config) (*DB, error) {
+	if strings.TrimSpace(cfg.Path) == "" {
+		return nil, licensing.Errorf(licensing.Invalid, "sqlite: a database path is required")
+	}
+	if !strings.HasPrefix(cfg.Path, "file:") && strings.Contains(cfg.Path, "?") {
+		return nil, licensing.Errorf(licensing.Invalid, "sqlite: %q: a plain path may not contain '?'; use a file: URI", cfg.Path)
+	}
+	db := &DB{now: cfg.Now}
+	if db.now == nil {
+		db.now = time.Now
+	}
+	busy := cfg.BusyTimeout
+	if busy <= 0 {
+		busy = 5 * time.Second
+	}
+	common := []string{
+		// busy_timeout first: the pragmas after it may need a lock.
+		fmt.Sprintf("_pragma=busy_timeout(%d)", busy.Milliseconds()),
+		"_pragma=foreign_keys(1)",
+		"_pragma=synchronous(FULL)",
+	}
+	var err error
+	db.write, err = sql.Open("sqlite", dsn(cfg.Path, append(common, "_pragma=journal_mode(WAL)", "_txlock=immediate")))
+	if err != nil {
+		return nil, dbError(err, "opening "+cfg.Path)
+	}
+	db.write.SetMaxOpenConns(1)
+	db.write.SetMaxIdleConns(1)
+	db.write.SetConnMaxIdleTime(0)
+	db.write.SetConnMaxLifetime(0)
+	if err := db.migrate(ctx); err != nil {
+		db.write.Close()
+		return nil, err
+	}
+	db.read, err = sql.Open("sqlite", dsn(cfg.Path, append(common, "_pragma=query_only(1)")))
+	if err != nil {
+		db.write.Close()
+		return nil, dbError(err, "opening "+cfg.Path)
+	}
+	n := cfg.MaxReadConns
+	if n <= 0 {
+		n = max(4, runtime.GOMAXPROCS(0))
+	}
+	db.read.SetMaxOpenConns(n)
+	db.read.SetMaxIdleConns(n)
+	return db, nil
+}
+
+// dsn appends the driver's parameters to a path or file: URI.
+func dsn(path string, params []string) string {
+	sep := "?"
+	if strings.Contains(path, "?") {
+		sep = "&"
+	}
+	return path + sep + strings.Join(params, "&")
+}
+
+// Close closes both pools. The write connection's close checkpoints the WAL.
+func (db *DB) Close() error {
+	return errors.Join(db.read.Close(), db.write.Close())
+}
+
+// Ready reports whether the database answers and carries the schema this
+// binary expects.
+func (db *DB) Ready(ctx context.Context) error {
+	v, err := schemaVersion(ctx, db.read)
+	if err != nil {
+		return dbError(err, "reading the schema version")
+	}
+	ms, err := migrations()
+	if err != nil {
+		return licensing.Wrap(licensing.Internal, err, "reading the embedded migrations")
+	}
+	if want := ms[len(ms)-1].version; v != want {
+		return licensing.Errorf(licensing.Unavailable, "the database schema is at version %d, this binary needs %d", v, want)
+	}
+	return nil
+}
+
+// dbError maps a database error to the domain: a lock still held after the
+// busy timeout (or a canceled wait) is Unavailable, worth retrying;
+// anything else is Internal with the cause kept for the logs.
+func dbError(err error, what string) error {
+	var le *licensing.Error
+	if errors.As(err, &le) {
+		return err
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return licensing.Wrap(licensing.Unavailable, err, "%s: the request ended before the database answered", what)
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() & 0xff {
+		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
+			return licensing.Wrap(licensing.Unavailable, err, "%s: the database is busy; try again", what)
+		}
+	}
+	return licensing.Wrap(licensing.Internal, err, "%s", what)
+}
