@@ -105,32 +105,32 @@ func validationError(err error) *licensing.Error {
 	return out
 }
 
+// collectRequestErrors walks the validator's error tree by its concrete
+// types (errors.As would look through a RequestError into its nested
+// schema errors and lose which part of the request they belong to).
 func collectRequestErrors(err error, out *licensing.Error) {
-	var me openapi3.MultiError
-	if errors.As(err, &me) {
-		for _, e := range me {
-			collectRequestErrors(e, out)
+	switch e := err.(type) {
+	case openapi3.MultiError:
+		for _, inner := range e {
+			collectRequestErrors(inner, out)
 		}
-		return
-	}
-	var re *openapi3filter.RequestError
-	if !errors.As(err, &re) {
-		out.Add("", "%s", err.Error())
-		return
-	}
-	switch {
-	case re.Parameter != nil:
-		out.Add(re.Parameter.Name, "%s", parameterReason(re))
-	case re.RequestBody != nil:
-		if !collectSchemaErrors(re.Err, out) {
-			reason := re.Reason
-			if reason == "" && re.Err != nil {
-				reason = re.Err.Error()
+	case *openapi3filter.RequestError:
+		switch {
+		case e.Parameter != nil:
+			out.Add(e.Parameter.Name, "%s", parameterReason(e))
+		case e.RequestBody != nil:
+			if !collectSchemaErrors(e.Err, out) {
+				reason := e.Reason
+				if reason == "" && e.Err != nil {
+					reason = e.Err.Error()
+				}
+				out.Add("body", "The request body is invalid: %s.", reason)
 			}
-			out.Add("body", "The request body is invalid: %s.", reason)
+		default:
+			out.Add("", "%s", e.Error())
 		}
 	default:
-		out.Add("", "%s", re.Error())
+		out.Add("", "%s", err.Error())
 	}
 }
 
@@ -149,24 +149,21 @@ func parameterReason(re *openapi3filter.RequestError) string {
 // err, named by the JSON pointer into the body; it reports whether it found
 // any.
 func collectSchemaErrors(err error, out *licensing.Error) bool {
-	var me openapi3.MultiError
-	if errors.As(err, &me) {
+	switch e := err.(type) {
+	case openapi3.MultiError:
 		found := false
-		for _, e := range me {
-			found = collectSchemaErrors(e, out) || found
+		for _, inner := range e {
+			found = collectSchemaErrors(inner, out) || found
 		}
 		return found
+	case *openapi3.SchemaError:
+		if nested, ok := e.Origin.(openapi3.MultiError); ok {
+			return collectSchemaErrors(nested, out)
+		}
+		out.Add(propertyPath(e.JSONPointer()), "%s", upperFirst(e.Reason)+".")
+		return true
 	}
-	var se *openapi3.SchemaError
-	if !errors.As(err, &se) {
-		return false
-	}
-	var nested openapi3.MultiError
-	if se.Origin != nil && errors.As(se.Origin, &nested) {
-		return collectSchemaErrors(nested, out)
-	}
-	out.Add(propertyPath(se.JSONPointer()), "%s", upperFirst(se.Reason)+".")
-	return true
+	return false
 }
 
 // propertyPath formats a JSON pointer the way the published error body

@@ -150,8 +150,9 @@ func (s *Server) guard(next echo.HandlerFunc) echo.HandlerFunc {
 			PathParams: pathParams,
 			Route:      route,
 			Options: &openapi3filter.Options{
-				MultiError:         true,
-				AuthenticationFunc: openapi3filter.NoopAuthenticationFunc,
+				MultiError:              true,
+				AuthenticationFunc:      openapi3filter.NoopAuthenticationFunc,
+				SchemaValidationOptions: s.schemaOptions,
 			},
 		}
 		if err := openapi3filter.ValidateRequest(req.Context(), input); err != nil {

@@ -45,14 +45,17 @@ type Config struct {
 
 // Server implements gen.ServerInterface on the licensing service.
 type Server struct {
-	svc       *licensing.Service
-	verifier  Verifier
-	ready     func(ctx context.Context) error
-	log       *slog.Logger
-	router    routers.Router
-	bodyLimit int64
-	clock     func() time.Time
-	newID     func() uuid.UUID
+	svc      *licensing.Service
+	verifier Verifier
+	ready    func(ctx context.Context) error
+	log      *slog.Logger
+	router   routers.Router
+	// schemaOptions carry the spec's own format checkers (uuid) into
+	// request validation, which does not pick them up from the document.
+	schemaOptions []openapi3.SchemaValidationOption
+	bodyLimit     int64
+	clock         func() time.Time
+	newID         func() uuid.UUID
 }
 
 var _ gen.ServerInterface = (*Server)(nil)
@@ -87,7 +90,7 @@ func New(cfg Config) (*echo.Echo, error) {
 	}
 	s := &Server{
 		svc: cfg.Service, verifier: cfg.Verifier, ready: cfg.Ready, log: cfg.Logger,
-		router: router, bodyLimit: cfg.BodyLimit, clock: cfg.Now, newID: cfg.NewID,
+		router: router, schemaOptions: doc.GetSchemaValidationOptions(), bodyLimit: cfg.BodyLimit, clock: cfg.Now, newID: cfg.NewID,
 	}
 	if s.bodyLimit <= 0 {
 		s.bodyLimit = DefaultBodyLimit

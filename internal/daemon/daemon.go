@@ -1,0 +1,188 @@
+// Package daemon is the whole licensesd program as a value: it opens the
+// store named by a database URL, builds the token verifier and the HTTP
+// API, and serves until shut down. cmd/licensesd parses flags into a Config
+// and calls it; the end-to-end tests start it the same way.
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/cloudcockpit-oss/userlicenses/internal/auth"
+	"github.com/cloudcockpit-oss/userlicenses/internal/httpapi"
+	"github.com/cloudcockpit-oss/userlicenses/internal/licensing"
+	"github.com/cloudcockpit-oss/userlicenses/internal/postgres"
+	"github.com/cloudcockpit-oss/userlicenses/internal/sqlite"
+)
+
+// Config is everything licensesd can be told.
+type Config struct {
+	// Addr is the listen address; port 0 picks a free port (tests).
+	Addr string
+	// DatabaseURL is sqlite:PATH, file:PATH[?…] or postgres://….
+	DatabaseURL string
+	// JWTSecret enables HS256 tokens (at least 32 bytes).
+	JWTSecret string
+	// JWKSURL, JWTIssuer and JWTAudience enable RS256/ES256 tokens.
+	JWKSURL, JWTIssuer, JWTAudience string
+	// ShutdownTimeout bounds how long in-flight requests may finish.
+	ShutdownTimeout time.Duration
+	// Postgres tunes the PostgreSQL store (URL is taken from DatabaseURL).
+	Postgres postgres.Config
+	// SkipMigrations leaves the schema alone at start (PostgreSQL only;
+	// the embedded store always migrates itself).
+	SkipMigrations bool
+	Logger         *slog.Logger
+	// Now is the clock of the whole program; nil means time.Now.
+	Now func() time.Time
+}
+
+// OpenStore opens the store the database URL names and applies its
+// migrations (unless cfg.SkipMigrations, for PostgreSQL).
+func OpenStore(ctx context.Context, cfg Config) (licensing.Store, error) {
+	u := cfg.DatabaseURL
+	switch {
+	case strings.HasPrefix(u, "postgres://"), strings.HasPrefix(u, "postgresql://"):
+		pc := cfg.Postgres
+		pc.URL, pc.Now, pc.SkipMigrations = u, cfg.Now, cfg.SkipMigrations
+		return postgres.Open(ctx, pc)
+	case strings.HasPrefix(u, "sqlite:"):
+		return sqlite.Open(ctx, sqlite.Config{Path: strings.TrimPrefix(u, "sqlite:"), Now: cfg.Now})
+	case strings.HasPrefix(u, "file:"):
+		return sqlite.Open(ctx, sqlite.Config{Path: u, Now: cfg.Now})
+	default:
+		return nil, fmt.Errorf("database URL %q: use sqlite:PATH, file:PATH or postgres://…", u)
+	}
+}
+
+// Verifier builds the token verifier the configuration asks for. With
+// neither a secret nor a JWKS URL there is no safe default, so it refuses.
+func Verifier(cfg Config) (httpapi.Verifier, error) {
+	switch {
+	case cfg.JWTSecret != "" && cfg.JWKSURL != "":
+		return nil, errors.New("set either LICENSES_JWT_SECRET or LICENSES_JWKS_URL, not both")
+	case cfg.JWTSecret != "":
+		return auth.NewHS256Verifier(auth.HS256Config{Secret: []byte(cfg.JWTSecret), Now: cfg.Now})
+	case cfg.JWKSURL != "":
+		if cfg.JWTIssuer == "" || cfg.JWTAudience == "" {
+			return nil, errors.New("LICENSES_JWKS_URL needs LICENSES_JWT_ISSUER and LICENSES_JWT_AUDIENCE")
+		}
+		return auth.NewJWKSVerifier(auth.JWKSConfig{URL: cfg.JWKSURL, Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience, Now: cfg.Now})
+	default:
+		return nil, errors.New("no token verification configured: set LICENSES_JWT_SECRET (HS256, at least 32 bytes) " +
+			"or LICENSES_JWKS_URL with LICENSES_JWT_ISSUER and LICENSES_JWT_AUDIENCE")
+	}
+}
+
+// Main is a running licensesd.
+type Main struct {
+	Store    licensing.Store
+	echo     *echo.Echo
+	listener net.Listener
+	served   chan error
+	timeout  time.Duration
+	log      *slog.Logger
+}
+
+// Start opens the store, builds the API and starts serving on cfg.Addr.
+// The store is closed again when anything fails.
+func Start(ctx context.Context, cfg Config) (*Main, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.ShutdownTimeout <= 0 {
+		cfg.ShutdownTimeout = 15 * time.Second
+	}
+	verifier, err := Verifier(cfg)
+	if err != nil {
+		return nil, err
+	}
+	store, err := OpenStore(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	m, err := serve(store, verifier, cfg)
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	return m, nil
+}
+
+func serve(store licensing.Store, verifier httpapi.Verifier, cfg Config) (*Main, error) {
+	e, err := httpapi.New(httpapi.Config{
+		Service: licensing.NewService(store), Verifier: verifier, Ready: store.Ready,
+		Logger: cfg.Logger, Now: cfg.Now,
+	})
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("listening on %s: %w", cfg.Addr, err)
+	}
+	e.Server.ReadHeaderTimeout = 10 * time.Second
+	e.Server.ReadTimeout = 30 * time.Second
+	e.Server.IdleTimeout = 120 * time.Second
+	m := &Main{Store: store, echo: e, listener: ln, served: make(chan error, 1), timeout: cfg.ShutdownTimeout, log: cfg.Logger}
+	go func() {
+		err := e.Server.Serve(ln)
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
+		}
+		m.served <- err
+	}()
+	cfg.Logger.Info("serving", slog.String("addr", ln.Addr().String()))
+	return m, nil
+}
+
+// URL is the base URL the server answers on.
+func (m *Main) URL() string { return "http://" + m.listener.Addr().String() }
+
+// Done delivers the serving error (nil after a clean shutdown) once.
+func (m *Main) Done() <-chan error { return m.served }
+
+// Shutdown stops accepting, lets in-flight requests finish within the
+// shutdown timeout, then closes the store.
+func (m *Main) Shutdown(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, m.timeout)
+	defer cancel()
+	err := m.echo.Shutdown(ctx)
+	if cerr := m.Store.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// Seed validates a snapshot and imports it into the store the database URL
+// names, whole or not at all.
+func Seed(ctx context.Context, cfg Config, s licensing.Snapshot) error {
+	if err := s.Validate(); err != nil {
+		return err
+	}
+	store, err := OpenStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	return store.Import(ctx, s)
+}
+
+// Migrate applies the pending migrations of the store the URL names; that
+// is what opening a store does, so it opens and closes it.
+func Migrate(ctx context.Context, cfg Config) error {
+	cfg.SkipMigrations = false
+	store, err := OpenStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	return store.Close()
+}
