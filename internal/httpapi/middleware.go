@@ -66,7 +66,7 @@ func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 			slog.String("method", c.Request().Method),
 			slog.String("route", c.Path()),
 			slog.Int("status", c.Response().Status),
-			slog.Duration("duration", s.now().Sub(start)),
+			slog.Float64("duration_ms", float64(s.now().Sub(start).Microseconds())/1000),
 			slog.String("correlation_id", correlationID(c).String()),
 		}
 		if p, ok := principal(c); ok {

@@ -16,7 +16,7 @@ func CheckSelections(want []Selection, e *Error) bool {
 	first := map[uuid.UUID]int{}
 	for i, s := range want {
 		if j, dup := first[s.SKUID]; dup {
-			e.Add(itemProperty(i), "SKU %s is listed twice (also at customerUserLicenses[%d])", s.SKUID, j)
+			e.Add(itemProperty(i), "SKU %s is listed twice (also at customerUserLicenses[%d]).", s.SKUID, j)
 			continue
 		}
 		first[s.SKUID] = i
@@ -40,7 +40,7 @@ func PlanChanges(seats Seats, want []Selection, e *Error) []Change {
 	for i, s := range want {
 		l, known := bySKU[s.SKUID]
 		if !known {
-			e.Add(itemProperty(i), "the customer has no licenses of SKU %s under this provider instance", s.SKUID)
+			e.Add(itemProperty(i), "The customer has no licenses of SKU %s under this provider instance.", s.SKUID)
 			continue
 		}
 		if planned[s.SKUID] {
@@ -51,7 +51,7 @@ func PlanChanges(seats Seats, want []Selection, e *Error) []Change {
 		switch {
 		case s.Selected && !held:
 			if l.Available() < 1 {
-				e.Add(itemProperty(i), "not enough available licenses of SKU %s (%s): %d available, 1 needed",
+				e.Add(itemProperty(i), "Not enough available licenses of SKU %s (%s): %d available, 1 needed.",
 					s.SKUID, l.Name, l.Available())
 				continue
 			}

@@ -73,7 +73,7 @@ func (s *Service) UpdateUserLicenses(ctx context.Context, p Principal, actor Act
 	}
 	invalid := Errorf(Invalid, "The user's licenses were not updated; nothing was changed.")
 	if !pi.IsMicrosoft() {
-		invalid.Add("providerInstanceId", "provider instance %s is a %q instance; user licenses exist only for Microsoft", pi.ID, pi.Provider)
+		invalid.Add("providerInstanceId", "Provider instance %s is a %q instance; user licenses exist only for Microsoft.", pi.ID, pi.Provider)
 	}
 	CheckSelections(u.Selections, invalid)
 	ref := UserRef{Tenant: p.Scope().Tenant, CustomerID: u.CustomerID, UserID: u.UserID, ProviderInstanceID: u.ProviderInstanceID}
