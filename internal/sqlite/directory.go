@@ -137,10 +137,10 @@ func (db *DB) applyUpdate(ctx context.Context, tx *sql.Tx, ref licensing.UserRef
 		switch {
 		case !known:
 			return nil, licensing.Errorf(licensing.Internal, "the update names SKU %s, which the customer has no license of", ch.SKUID)
-		case ch.Assign == held[ch.SKUID]:
-			return nil, licensing.Errorf(licensing.Internal, "the update would %s SKU %s, which the user %s",
-				map[bool]string{true: "assign", false: "remove"}[ch.Assign], ch.SKUID,
-				map[bool]string{true: "already holds", false: "does not hold"}[ch.Assign])
+		case ch.Assign && held[ch.SKUID]:
+			return nil, licensing.Errorf(licensing.Internal, "the update assigns SKU %s, which the user already holds", ch.SKUID)
+		case !ch.Assign && !held[ch.SKUID]:
+			return nil, licensing.Errorf(licensing.Internal, "the update removes SKU %s, which the user does not hold", ch.SKUID)
 		}
 		held[ch.SKUID] = ch.Assign
 		if ch.Assign {

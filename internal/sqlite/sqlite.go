@@ -43,6 +43,7 @@ type DB struct {
 	write *sql.DB // one connection: the single writer
 	read  *sql.DB // query_only connections
 	now   func() time.Time
+	path  string
 }
 
 var _ licensing.Store = (*DB)(nil)
@@ -56,7 +57,7 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	if !strings.HasPrefix(cfg.Path, "file:") && strings.Contains(cfg.Path, "?") {
 		return nil, licensing.Errorf(licensing.Invalid, "sqlite: %q: a plain path may not contain '?'; use a file: URI", cfg.Path)
 	}
-	db := &DB{now: cfg.Now}
+	db := &DB{now: cfg.Now, path: cfg.Path}
 	if db.now == nil {
 		db.now = time.Now
 	}
