@@ -7,6 +7,13 @@
 // licensesd serve) is kept out by SQLite's lock, waiting up to the busy
 // timeout. Reads use a separate pool of read-only connections, which WAL
 // lets run beside the writer.
+//
+// One writer was measured against eight pooled writers (each BEGIN
+// IMMEDIATE, waiting in SQLite's busy handler) with
+// go test -run '^$' -bench 'ApplyUserLicenses/parallel' -cpu 2,8: about
+// 630 against 320 updates/s at 8 goroutines on a 2-CPU machine. The fsync
+// of each commit dominates (about 1.6 ms), so the next gain is batching
+// queued updates into one commit (see applyUpdate), not more writers.
 package sqlite
 
 import (

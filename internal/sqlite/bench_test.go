@@ -1,0 +1,85 @@
+package sqlite_test
+
+import (
+	"fmt"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+
+	"github.com/cloudcockpit-oss/userlicenses/internal/licensing"
+	"github.com/cloudcockpit-oss/userlicenses/internal/sqlite"
+	"github.com/google/uuid"
+)
+
+// BenchmarkApplyUserLicenses measures the seat write path: every iteration
+// is one real, durable update (a user's E3 assigned, then removed the next
+// time round), with its audit record and fsync.
+//
+// Produced with: go test -run '^$' -bench . ./internal/sqlite
+func BenchmarkApplyUserLicenses(b *testing.B) {
+	const users = 512
+	setup := func(b *testing.B) (*sqlite.DB, licensing.UserRef, uuid.UUID, []uuid.UUID) {
+		b.Helper()
+		db, err := sqlite.Open(b.Context(), sqlite.Config{Path: filepath.Join(b.TempDir(), "bench.db")})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { db.Close() })
+		pi, customer, sku := uuid.New(), uuid.New(), uuid.New()
+		c := licensing.SnapshotCustomer{ID: customer.String(), Name: "Bench Corp"}
+		ids := make([]uuid.UUID, users)
+		for i := range ids {
+			ids[i] = uuid.New()
+			c.Users = append(c.Users, licensing.SnapshotUser{ID: ids[i].String(),
+				DisplayName: fmt.Sprintf("User %d", i), UserPrincipalName: fmt.Sprintf("u%d@bench.test", i)})
+		}
+		c.Licenses = []licensing.SnapshotLicense{{ProviderInstanceID: pi.String(), SKUID: sku.String(),
+			Name: "Microsoft 365 E3", TotalLicenses: users, AssignedUserIDs: []string{}}}
+		snap := licensing.Snapshot{Tenants: []licensing.SnapshotTenant{{Domain: "bench.test",
+			ProviderInstances: []licensing.SnapshotProviderInstance{{ID: pi.String(), Name: "CSP", Provider: "microsoft"}},
+			Customers:         []licensing.SnapshotCustomer{c}}}}
+		if err := db.Import(b.Context(), snap); err != nil {
+			b.Fatal(err)
+		}
+		return db, licensing.UserRef{Tenant: "bench.test", CustomerID: customer, ProviderInstanceID: pi}, sku, ids
+	}
+	toggle := func(b *testing.B, db *sqlite.DB, ref licensing.UserRef, sku uuid.UUID, assign bool) {
+		changes, err := db.ApplyUserLicenses(b.Context(), ref, licensing.Actor{Subject: "bench", CorrelationID: uuid.New()},
+			decide(licensing.Selection{SKUID: sku, Selected: assign}))
+		if err != nil || len(changes) != 1 {
+			b.Errorf("update of %s (assign %v): %v, %d changes; want 1", ref.UserID, assign, err, len(changes))
+		}
+	}
+	report := func(b *testing.B) {
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "ops/s")
+	}
+
+	b.Run("serial", func(b *testing.B) {
+		db, ref, sku, ids := setup(b)
+		b.ResetTimer()
+		for i := 0; b.Loop(); i++ {
+			ref.UserID = ids[i%users]
+			toggle(b, db, ref, sku, (i/users)%2 == 0)
+		}
+		report(b)
+	})
+	b.Run("parallel", func(b *testing.B) {
+		db, ref, sku, ids := setup(b)
+		var next atomic.Int64
+		b.ResetTimer()
+		b.RunParallel(func(pb *testing.PB) {
+			// Each goroutine owns one user, so its updates alternate.
+			ref := ref
+			n := int(next.Add(1) - 1)
+			if n >= users {
+				b.Errorf("more than %d goroutines", users)
+				return
+			}
+			ref.UserID = ids[n]
+			for assign := true; pb.Next(); assign = !assign {
+				toggle(b, db, ref, sku, assign)
+			}
+		})
+		report(b)
+	})
+}
