@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/cloudcockpit-oss/userlicenses/gen"
 	"github.com/cloudcockpit-oss/userlicenses/internal/auth"
+	"github.com/cloudcockpit-oss/userlicenses/internal/prismproxy"
 )
 
 func TestAuth(t *testing.T) {
@@ -23,6 +25,8 @@ func TestAuth(t *testing.T) {
 		editors []gen.RequestEditorFn
 		status  int
 	}{
+		// 401s break the contract's security requirement on purpose; 403s
+		// and 404s are valid requests the server refuses.
 		{"no token is 401", []gen.RequestEditorFn{withTenant(tenant)}, 401},
 		{"a malformed token is 401", []gen.RequestEditorFn{withTenant(tenant), withToken("not.a.jwt")}, 401},
 		{"a badly signed token is 401", []gen.RequestEditorFn{withTenant(tenant), withToken(other)}, 401},
@@ -42,7 +46,11 @@ func TestAuth(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			res, err := e.client.GetCustomerLicensesWithResponse(context.Background(), fabrikam,
+			ctx := context.Background()
+			if tt.status == 401 {
+				ctx = invalid()
+			}
+			res, err := e.client.GetCustomerLicensesWithResponse(ctx, fabrikam,
 				&gen.GetCustomerLicensesParams{ProviderInstanceId: msInstance}, tt.editors...)
 			if err != nil {
 				t.Fatal(err)
@@ -107,8 +115,11 @@ func TestFrameworkErrorsUseTheErrorBody(t *testing.T) {
 		name, method, url, contentType, body string
 		status                               int
 		check                                func(t *testing.T, res *http.Response)
+		// prismAnswers: Prism answers this request itself instead of
+		// forwarding it, so behind Prism the server cannot be checked.
+		prismAnswers bool
 	}{
-		{name: "malformed JSON", method: "PATCH", url: licenses, contentType: "application/json", body: `{"providerInstanceId":`, status: 400},
+		{name: "malformed JSON", method: "PATCH", url: licenses, contentType: "application/json", body: `{"providerInstanceId":`, status: 400, prismAnswers: true},
 		{name: "a wrong content type", method: "PATCH", url: licenses, contentType: "text/plain", body: valid, status: 415},
 		{name: "an unknown route", method: "GET", url: e.url + "/v1/Nope", status: 404},
 		{name: "a wrong method on a known path", method: "DELETE", url: licenses, status: 405, check: func(t *testing.T, res *http.Response) {
@@ -121,7 +132,10 @@ func TestFrameworkErrorsUseTheErrorBody(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			req, _ := http.NewRequest(tt.method, tt.url, strings.NewReader(tt.body))
+			if tt.prismAnswers && os.Getenv(prismproxy.EnvBin) != "" {
+				t.Skip("behind Prism: Prism answers malformed JSON itself and never forwards it; this case runs in make test")
+			}
+			req, _ := http.NewRequestWithContext(invalid(), tt.method, tt.url, strings.NewReader(tt.body))
 			if tt.contentType != "" {
 				req.Header.Set("Content-Type", tt.contentType)
 			}

@@ -2,8 +2,8 @@ package e2e
 
 import (
 	"bytes"
-	"encoding/json"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"os"
@@ -23,6 +23,7 @@ import (
 	"github.com/cloudcockpit-oss/userlicenses/internal/daemon"
 	"github.com/cloudcockpit-oss/userlicenses/internal/demo"
 	"github.com/cloudcockpit-oss/userlicenses/internal/httpapi"
+	"github.com/cloudcockpit-oss/userlicenses/internal/prismproxy"
 )
 
 // secret signs the tokens of the end-to-end tests.
@@ -88,10 +89,14 @@ func startWith(t *testing.T, cfg daemon.Config) *env {
 	}
 	e := &env{t: t, main: m, cfg: cfg, url: m.URL()}
 	t.Cleanup(func() { e.stop() })
-	if bin := os.Getenv("LICENSES_TEST_PRISM"); bin != "" {
-		e.url = viaPrism(t, bin, specPath(t), m.URL())
+	var transport http.RoundTripper = &validatingTransport{t: t, base: http.DefaultTransport, router: specRouter(t)}
+	if bin := os.Getenv(prismproxy.EnvBin); bin != "" {
+		// make contract-test: Stoplight Prism, a validator we did not write,
+		// checks every request and response on the way too.
+		p := prismproxy.Start(t, bin, specPath(t), m.URL())
+		e.url, transport = p.URL, p.Transport(transport)
 	}
-	e.http = &http.Client{Timeout: 30 * time.Second, Transport: &validatingTransport{t: t, base: http.DefaultTransport, router: specRouter(t)}}
+	e.http = &http.Client{Timeout: 30 * time.Second, Transport: transport}
 	e.client, err = gen.NewClientWithResponses(e.url, gen.WithHTTPClient(e.http))
 	if err != nil {
 		t.Fatal(err)
@@ -192,6 +197,11 @@ func (v *validatingTransport) checkErrorBody(req *http.Request, res *http.Respon
 	}
 }
 
+// invalid marks requests that break the contract on purpose, to test the
+// server's answers to them: Prism (make contract-test) then expects their
+// request violations, while their responses are still checked.
+func invalid() context.Context { return prismproxy.ExpectInvalidRequest(context.Background()) }
+
 // Request editors: what every caller of the real API sets.
 func withTenant(t string) gen.RequestEditorFn {
 	return func(_ context.Context, req *http.Request) error {
@@ -238,4 +248,3 @@ func resellerToken(t *testing.T, reseller uuid.UUID) string {
 func csp(t *testing.T) []gen.RequestEditorFn {
 	return []gen.RequestEditorFn{withTenant(tenant), withToken(cspToken(t))}
 }
-

@@ -116,16 +116,19 @@ func TestPatch_badInputIsA400NamingEveryProperty(t *testing.T) {
 		user  uuid.UUID
 		edit  []gen.RequestEditorFn
 		props []string
+		// contract: the request itself breaks the spec (as opposed to a
+		// valid request that breaks a business rule).
+		contract bool
 	}{
 		{name: "malformed providerInstanceId", raw: `{"providerInstanceId":"nope","customerUserLicenses":[{"skuId":"` + skuE3.String() + `","isSelected":true}]}`,
-			props: []string{"providerInstanceId"}},
+			props: []string{"providerInstanceId"}, contract: true},
 		{name: "missing required fields", raw: `{"customerUserLicenses":[{"skuId":"` + skuE3.String() + `"}]}`,
-			props: []string{"providerInstanceId", "customerUserLicenses[0].isSelected"}},
+			props: []string{"providerInstanceId", "customerUserLicenses[0].isSelected"}, contract: true},
 		{name: "an empty list", raw: `{"providerInstanceId":"` + msInstance.String() + `","customerUserLicenses":[]}`,
-			props: []string{"customerUserLicenses"}},
+			props: []string{"customerUserLicenses"}, contract: true},
 		{name: "a malformed skuId in the third item", raw: `{"providerInstanceId":"` + msInstance.String() + `","customerUserLicenses":[{"skuId":"` + skuE3.String() + `","isSelected":true},{"skuId":"` + skuTeams.String() + `","isSelected":true},{"skuId":"x","isSelected":true}]}`,
-			props: []string{"customerUserLicenses[2].skuId"}},
-		{name: "a negative count", body: body(msInstance, negItem), props: []string{"customerUserLicenses[0].totalLicenses"}},
+			props: []string{"customerUserLicenses[2].skuId"}, contract: true},
+		{name: "a negative count", body: body(msInstance, negItem), props: []string{"customerUserLicenses[0].totalLicenses"}, contract: true},
 		{name: "a skuId listed twice", body: body(msInstance, item(skuE3, true), item(skuE3, false)), props: []string{"customerUserLicenses[1].skuId"}},
 		{name: "a SKU the customer has no licenses of", body: body(msInstance, item(skuE5, true)), props: []string{"customerUserLicenses[0].skuId"}},
 		{name: "not enough seats, with a SKU listed twice and an unknown one: all named",
@@ -134,9 +137,9 @@ func TestPatch_badInputIsA400NamingEveryProperty(t *testing.T) {
 		{name: "a provider instance that is not Microsoft", body: body(awsInstance, item(skuE3, true)),
 			props: []string{"providerInstanceId", "customerUserLicenses[0].skuId"}},
 		{name: "a malformed X-Correlation-Id", body: body(msInstance, item(skuE3, true)),
-			edit: append(csp(t), withCorrelation("not-a-uuid")), props: []string{"X-Correlation-Id"}},
+			edit: append(csp(t), withCorrelation("not-a-uuid")), props: []string{"X-Correlation-Id"}, contract: true},
 		{name: "a missing X-Tenant, even with a valid token", body: body(msInstance, item(skuE3, true)),
-			edit: []gen.RequestEditorFn{withToken(cspToken(t))}, props: []string{"X-Tenant"}},
+			edit: []gen.RequestEditorFn{withToken(cspToken(t))}, props: []string{"X-Tenant"}, contract: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -145,13 +148,17 @@ func TestPatch_badInputIsA400NamingEveryProperty(t *testing.T) {
 			if editors == nil {
 				editors = csp(t)
 			}
+			ctx := context.Background()
+			if tt.contract {
+				ctx = invalid()
+			}
 			var res *gen.UpdateCustomerUserLicensesResponse
 			var err error
 			if tt.raw != "" {
-				res, err = e.client.UpdateCustomerUserLicensesWithBodyWithResponse(context.Background(), fabrikam, ada,
+				res, err = e.client.UpdateCustomerUserLicensesWithBodyWithResponse(ctx, fabrikam, ada,
 					&gen.UpdateCustomerUserLicensesParams{}, "application/json", stringsReader(tt.raw), editors...)
 			} else {
-				res, err = e.client.UpdateCustomerUserLicensesWithResponse(context.Background(), fabrikam, ada,
+				res, err = e.client.UpdateCustomerUserLicensesWithResponse(ctx, fabrikam, ada,
 					&gen.UpdateCustomerUserLicensesParams{}, tt.body, editors...)
 			}
 			if err != nil {
@@ -170,7 +177,7 @@ func TestPatch_badInputIsA400NamingEveryProperty(t *testing.T) {
 
 func TestPatch_malformedPathIdsAre400(t *testing.T) {
 	e := start(t)
-	req, _ := http.NewRequest(http.MethodPatch, e.url+"/v1/Customers/not-a-uuid/users/"+ada.String()+"/licenses",
+	req, _ := http.NewRequestWithContext(invalid(), http.MethodPatch, e.url+"/v1/Customers/not-a-uuid/users/"+ada.String()+"/licenses",
 		stringsReader(`{"providerInstanceId":"`+msInstance.String()+`","customerUserLicenses":[{"skuId":"`+skuE3.String()+`","isSelected":true}]}`))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("X-Tenant", tenant)
