@@ -11,7 +11,7 @@ help:
 	@echo "make run             serve the demo (embedded SQLite, demo data, prints a token)"
 	@echo "make test            vet, gofmt, spec lint, breaking-change gate, generated-code drift, all tests (-race)"
 	@echo "make generate        regenerate gen/ from api/openapi.yaml"
-	@echo "make bench           store benchmarks (SQLite; PostgreSQL too when LICENSES_TEST_POSTGRES_URL is set)"
+	@echo "make bench           store and end-to-end PATCH benchmarks (PostgreSQL too when LICENSES_TEST_POSTGRES_URL is set)"
 	@echo "make contract-test   the end-to-end suite through Stoplight Prism (needs Node)"
 
 run:
@@ -52,6 +52,6 @@ unit:
 	fi
 
 bench:
-	$(GO) test -run '^$$' -bench . -benchtime 2s ./internal/sqlite/ ./internal/postgres/
+	$(GO) test -run '^$$' -bench . -benchtime 2s ./internal/sqlite/ ./internal/postgres/ ./internal/e2e/
 
 -include tools/contract/contract.mk
