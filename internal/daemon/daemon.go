@@ -105,6 +105,17 @@ func Start(ctx context.Context, cfg Config) (*Main, error) {
 	if err != nil {
 		return nil, err
 	}
+	if jwks, ok := verifier.(*auth.JWKSVerifier); ok {
+		// Fetch the keys now so that a wrong URL shows at start; an
+		// identity provider that is briefly down must not keep the
+		// service from starting, so this only warns (tokens will be 401
+		// until the keys can be fetched).
+		rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		if err := jwks.Refresh(rctx); err != nil {
+			cfg.Logger.Warn("fetching the JWKS keys failed; retrying on demand", slog.String("error", err.Error()))
+		}
+		cancel()
+	}
 	store, err := OpenStore(ctx, cfg)
 	if err != nil {
 		return nil, err
