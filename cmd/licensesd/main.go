@@ -184,7 +184,7 @@ func seed(ctx context.Context, cfg daemon.Config, path string, stdout io.Writer)
 	if err := daemon.Seed(ctx, cfg, s); err != nil {
 		return fmt.Errorf("%s rejected: %w", path, err)
 	}
-	fmt.Fprintf(stdout, "imported %s into %s\n", path, cfg.DatabaseURL)
+	fmt.Fprintf(stdout, "imported %s\n", path) // never echo the URL: it may hold a password
 	return nil
 }
 
