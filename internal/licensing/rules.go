@@ -62,3 +62,24 @@ func PlanChanges(seats Seats, want []Selection, e *Error) []Change {
 	}
 	return changes
 }
+
+// Decide returns the decision of an update under the provider instance:
+// every business rule is checked (the provider must be Microsoft, no SKU
+// listed twice, each SKU known, a free seat for each assignment) and every
+// failing property reported in one Invalid error; otherwise the changes.
+// The error is built afresh on each call because a store may call the
+// decision more than once (after retrying a transaction).
+func Decide(pi ProviderInstance, want []Selection) func(Seats) ([]Change, error) {
+	return func(seats Seats) ([]Change, error) {
+		invalid := Errorf(Invalid, "The user's licenses were not updated; nothing was changed.")
+		if !pi.IsMicrosoft() {
+			invalid.Add("providerInstanceId", "Provider instance %s is a %q instance; user licenses exist only for Microsoft.", pi.ID, pi.Provider)
+		}
+		CheckSelections(want, invalid)
+		changes := PlanChanges(seats, want, invalid)
+		if len(invalid.Properties) > 0 {
+			return nil, invalid
+		}
+		return changes, nil
+	}
+}

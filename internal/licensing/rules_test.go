@@ -178,3 +178,31 @@ func propertyNames(e *Error) []string {
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+func TestDecide_reportsEveryRuleAndStartsAfreshOnEachCall(t *testing.T) {
+	sku, unknown := uuid.New(), uuid.New()
+	seats := Seats{Licenses: []License{{SKUID: sku, Name: "E3", Total: 1, Consumed: 1}}}
+	aws := ProviderInstance{ID: uuid.New(), Provider: "aws"}
+	decide := Decide(aws, []Selection{{SKUID: sku, Selected: true}, {SKUID: unknown, Selected: true}, {SKUID: sku}})
+	for call := 1; call <= 2; call++ {
+		_, err := decide(seats)
+		e, ok := err.(*Error)
+		if !ok || e.Code != Invalid {
+			t.Fatalf("call %d: want Invalid, got %v", call, err)
+		}
+		want := []string{"providerInstanceId", "customerUserLicenses[2].skuId", "customerUserLicenses[0].skuId", "customerUserLicenses[1].skuId"}
+		if got := propertyNames(e); !reflect.DeepEqual(got, want) {
+			t.Fatalf("call %d: failing properties = %v, want %v", call, got, want)
+		}
+		for _, p := range e.Properties {
+			if len(p.Messages) != 1 {
+				t.Fatalf("call %d: %s has %d messages; a repeated call must not pile them up", call, p.Property, len(p.Messages))
+			}
+		}
+	}
+	ms := ProviderInstance{ID: uuid.New(), Provider: "Microsoft"}
+	changes, err := Decide(ms, []Selection{{SKUID: sku, Selected: false}})(Seats{Licenses: seats.Licenses, Held: map[uuid.UUID]bool{sku: true}})
+	if err != nil || len(changes) != 1 || changes[0].Assign {
+		t.Fatalf("a valid removal: %v %+v", err, changes)
+	}
+}

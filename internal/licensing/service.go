@@ -71,19 +71,8 @@ func (s *Service) UpdateUserLicenses(ctx context.Context, p Principal, actor Act
 	if err != nil {
 		return nil, err
 	}
-	invalid := Errorf(Invalid, "The user's licenses were not updated; nothing was changed.")
-	if !pi.IsMicrosoft() {
-		invalid.Add("providerInstanceId", "Provider instance %s is a %q instance; user licenses exist only for Microsoft.", pi.ID, pi.Provider)
-	}
-	CheckSelections(u.Selections, invalid)
 	ref := UserRef{Tenant: p.Scope().Tenant, CustomerID: u.CustomerID, UserID: u.UserID, ProviderInstanceID: u.ProviderInstanceID}
-	return s.Store.ApplyUserLicenses(ctx, ref, actor, func(seats Seats) ([]Change, error) {
-		changes := PlanChanges(seats, u.Selections, invalid)
-		if len(invalid.Properties) > 0 {
-			return nil, invalid
-		}
-		return changes, nil
-	})
+	return s.Store.ApplyUserLicenses(ctx, ref, actor, Decide(pi, u.Selections))
 }
 
 // CustomerLicenses returns the customer's licenses under the provider

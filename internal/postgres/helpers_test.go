@@ -67,14 +67,8 @@ func (f fixture) ref(user uuid.UUID) licensing.UserRef {
 // set returns a decision that selects (or deselects) the fixture's SKU
 // under the seat rules of the domain.
 func (f fixture) set(selected bool) func(licensing.Seats) ([]licensing.Change, error) {
-	return func(seats licensing.Seats) ([]licensing.Change, error) {
-		invalid := licensing.Errorf(licensing.Invalid, "refused")
-		changes := licensing.PlanChanges(seats, []licensing.Selection{{SKUID: f.SKU, Selected: selected}}, invalid)
-		if len(invalid.Properties) > 0 {
-			return nil, invalid
-		}
-		return changes, nil
-	}
+	return licensing.Decide(licensing.ProviderInstance{Provider: licensing.ProviderMicrosoft},
+		[]licensing.Selection{{SKUID: f.SKU, Selected: selected}})
 }
 
 // seeded opens a store in a fresh schema holding the fixture.

@@ -143,7 +143,8 @@ func TestApply_refusedDecisionWritesNothingAndIsReturnedAsIs(t *testing.T) {
 	}
 	_, err := db.ApplyUserLicenses(ctx, f.ref(f.Users[1]), licensing.Actor{Subject: "s"}, f.set(true))
 	var de *licensing.Error
-	if !errors.As(err, &de) || de.Code != licensing.Invalid || de.Message != "refused" {
+	if !errors.As(err, &de) || de.Code != licensing.Invalid ||
+		len(de.Properties) != 1 || de.Properties[0].Property != "customerUserLicenses[0].skuId" {
 		t.Fatalf("err = %v, want the decision's own Invalid error", err)
 	}
 	if n := assertConsistent(t, db, f); n != 1 {

@@ -16,14 +16,7 @@ import (
 
 // decide is the service's decision: the seat rules, Invalid when broken.
 func decide(want ...licensing.Selection) func(licensing.Seats) ([]licensing.Change, error) {
-	return func(seats licensing.Seats) ([]licensing.Change, error) {
-		invalid := licensing.Errorf(licensing.Invalid, "nothing was changed")
-		changes := licensing.PlanChanges(seats, want, invalid)
-		if len(invalid.Properties) > 0 {
-			return nil, invalid
-		}
-		return changes, nil
-	}
+	return licensing.Decide(licensing.ProviderInstance{Provider: licensing.ProviderMicrosoft}, want)
 }
 
 func seed(t *testing.T, db *sqlite.DB) storetest.FixtureIDs {

@@ -61,18 +61,10 @@ func wantCode(t *testing.T, err error, want licensing.Code, what string) {
 	}
 }
 
-// plan is the decision the service makes: licensing.PlanChanges, failing
-// with Invalid when a rule is broken. The Error is built inside decide
-// because a store may call decide more than once (after a retry).
+// plan is the decision the service makes for a Microsoft instance:
+// licensing.Decide, the seat rules, Invalid when one is broken.
 func plan(want ...licensing.Selection) func(licensing.Seats) ([]licensing.Change, error) {
-	return func(seats licensing.Seats) ([]licensing.Change, error) {
-		invalid := licensing.Errorf(licensing.Invalid, "nothing was changed")
-		changes := licensing.PlanChanges(seats, want, invalid)
-		if len(invalid.Properties) > 0 {
-			return nil, invalid
-		}
-		return changes, nil
-	}
+	return licensing.Decide(licensing.ProviderInstance{Provider: licensing.ProviderMicrosoft}, want)
 }
 
 func assign(sku uuid.UUID) licensing.Selection {
