@@ -5,13 +5,11 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
-	"path"
-	"sort"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/cloudcockpit-oss/userlicenses/internal/migration"
 )
 
 // migrationFiles holds the schema, one numbered file per step
@@ -20,36 +18,6 @@ import (
 //
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
-
-// migration is one embedded step; its version is the file name's number.
-type migration struct {
-	version string
-	name    string
-	sql     string
-}
-
-// migrations returns the embedded steps in order.
-func migrations() ([]migration, error) {
-	names, err := fs.Glob(migrationFiles, "migrations/*.sql")
-	if err != nil {
-		return nil, err
-	}
-	sort.Strings(names)
-	out := make([]migration, 0, len(names))
-	for _, n := range names {
-		base := path.Base(n)
-		version, _, ok := strings.Cut(base, "_")
-		if !ok || version == "" {
-			return nil, fmt.Errorf("migration %s is not named NNNN_what.sql", base)
-		}
-		b, err := migrationFiles.ReadFile(n)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, migration{version: version, name: base, sql: string(b)})
-	}
-	return out, nil
-}
 
 // Migrate applies the embedded migrations the database lacks, each
 // recorded in schema_migrations, in the schema the connection's
@@ -60,7 +28,7 @@ func migrations() ([]migration, error) {
 // Open calls it unless Config.SkipMigrations is set; licensesd migrate
 // calls it on its own.
 func (db *DB) Migrate(ctx context.Context) error {
-	all, err := migrations()
+	all, err := migration.Load(migrationFiles, "migrations")
 	if err != nil {
 		return classify(err, "read the embedded migrations")
 	}
@@ -86,13 +54,13 @@ func (db *DB) Migrate(ctx context.Context) error {
 			return err
 		}
 		for _, m := range all {
-			if applied[m.version] {
+			if applied[m.ID()] {
 				continue
 			}
-			if _, err := tx.Exec(ctx, m.sql); err != nil {
-				return fmt.Errorf("migration %s: %w", m.name, err)
+			if _, err := tx.Exec(ctx, m.SQL); err != nil {
+				return fmt.Errorf("migration %s: %w", m.Name, err)
 			}
-			if _, err := tx.Exec(ctx, "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", m.version, m.name); err != nil {
+			if _, err := tx.Exec(ctx, "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", m.ID(), m.Name); err != nil {
 				return err
 			}
 		}
@@ -104,7 +72,7 @@ func (db *DB) Migrate(ctx context.Context) error {
 // Pending returns the versions of the embedded migrations the database
 // lacks, in order; all of them when it was never migrated.
 func (db *DB) Pending(ctx context.Context) ([]string, error) {
-	all, err := migrations()
+	all, err := migration.Load(migrationFiles, "migrations")
 	if err != nil {
 		return nil, classify(err, "read the embedded migrations")
 	}
@@ -123,8 +91,8 @@ func (db *DB) Pending(ctx context.Context) ([]string, error) {
 	}
 	var pending []string
 	for _, m := range all {
-		if !applied[m.version] {
-			pending = append(pending, m.version)
+		if !applied[m.ID()] {
+			pending = append(pending, m.ID())
 		}
 	}
 	return pending, nil

@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/cloudcockpit-oss/userlicenses/internal/licensing"
+	"github.com/cloudcockpit-oss/userlicenses/internal/migration"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
@@ -126,11 +127,11 @@ func (db *DB) Ready(ctx context.Context) error {
 	if err != nil {
 		return dbError(err, "reading the schema version")
 	}
-	ms, err := migrations()
+	ms, err := migration.Load(migrationFiles, "migrations")
 	if err != nil {
 		return licensing.Wrap(licensing.Internal, err, "reading the embedded migrations")
 	}
-	if want := ms[len(ms)-1].version; v != want {
+	if want := ms[len(ms)-1].Version; v != want {
 		return licensing.Errorf(licensing.Unavailable, "the database schema is at version %d, this binary needs %d", v, want)
 	}
 	return nil
