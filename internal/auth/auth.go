@@ -66,7 +66,7 @@ func Authorize(p licensing.Principal, xTenant string) error {
 	if tenant == "" || tenant != licensing.NormalizeTenant(xTenant) {
 		return licensing.Errorf(licensing.Forbidden, "token is not valid for this tenant")
 	}
-	csp, reseller := hasRole(p, licensing.RoleCSP), hasRole(p, licensing.RoleReseller)
+	csp, reseller := p.Has(licensing.RoleCSP), p.Has(licensing.RoleReseller)
 	switch {
 	case !csp && !reseller:
 		return licensing.Errorf(licensing.Forbidden, "token grants neither the csp nor the reseller role")
@@ -74,17 +74,6 @@ func Authorize(p licensing.Principal, xTenant string) error {
 		return licensing.Errorf(licensing.Forbidden, "reseller token lacks a valid resellerId")
 	}
 	return nil
-}
-
-// hasRole compares case-insensitively because principals may be built
-// elsewhere than by Verify, which already lowercases them.
-func hasRole(p licensing.Principal, r licensing.Role) bool {
-	for _, have := range p.Roles {
-		if strings.EqualFold(strings.TrimSpace(string(have)), string(r)) {
-			return true
-		}
-	}
-	return false
 }
 
 // Claims are the claims of a token minted by SignHS256 or by the authtest

@@ -27,10 +27,12 @@ type Principal struct {
 	ResellerID *uuid.UUID
 }
 
-// Has reports whether the principal holds the role.
+// Has reports whether the principal holds the role. Roles compare
+// case-insensitively, so that scoping and authorization agree on a
+// principal however it was built.
 func (p Principal) Has(r Role) bool {
 	for _, have := range p.Roles {
-		if have == r {
+		if strings.EqualFold(strings.TrimSpace(string(have)), string(r)) {
 			return true
 		}
 	}

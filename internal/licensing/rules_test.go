@@ -206,3 +206,11 @@ func TestDecide_reportsEveryRuleAndStartsAfreshOnEachCall(t *testing.T) {
 		t.Fatalf("a valid removal: %v %+v", err, changes)
 	}
 }
+
+func TestPrincipal_scopeReadsRolesCaseInsensitively(t *testing.T) {
+	r := uuid.New()
+	p := Principal{Tenant: "portal.test", Roles: []Role{" Reseller"}, ResellerID: &r}
+	if s := p.Scope(); s.ResellerID == nil || *s.ResellerID != r {
+		t.Fatalf("a %q role must scope to its reseller, got %+v", p.Roles[0], s)
+	}
+}

@@ -27,9 +27,10 @@ type UpdateUserLicenses struct {
 // tenant and scope; a customer out of scope is NotFound exactly like one
 // that does not exist, so that its existence is not revealed.
 func (s *Service) visibleCustomer(ctx context.Context, p Principal, id uuid.UUID, reseller *uuid.UUID) (Customer, error) {
-	c, err := s.Store.Customer(ctx, p.Scope().Tenant, id)
-	if ErrorCode(err) == NotFound || (err == nil && !p.Scope().Allows(c)) ||
-		(err == nil && reseller != nil && (c.ResellerID == nil || *c.ResellerID != *reseller)) {
+	scope := p.Scope()
+	c, err := s.Store.Customer(ctx, scope.Tenant, id)
+	// The resellerId query parameter narrows like a reseller's own scope.
+	if ErrorCode(err) == NotFound || (err == nil && (!scope.Allows(c) || !(Scope{ResellerID: reseller}).Allows(c))) {
 		return Customer{}, notFound("customerId", "customer", id)
 	}
 	return c, err
