@@ -130,7 +130,7 @@ func Start(ctx context.Context, cfg Config) (*Main, error) {
 
 func serve(store licensing.Store, verifier httpapi.Verifier, cfg Config) (*Main, error) {
 	e, err := httpapi.New(httpapi.Config{
-		Service: licensing.NewService(store), Verifier: verifier, Ready: store.Ready,
+		Service: &licensing.Service{Store: store, Logger: cfg.Logger}, Verifier: verifier, Ready: store.Ready,
 		Logger: cfg.Logger, Now: cfg.Now,
 	})
 	if err != nil {

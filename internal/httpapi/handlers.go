@@ -166,7 +166,10 @@ func (s *Server) GetAuditLogs(c echo.Context, params gen.GetAuditLogsParams) err
 	for i, r := range res.Items {
 		items[i] = auditItem(r)
 	}
-	pp, pages, prev, next := pageInfo(q.Page, res.Total)
+	pp, pages, prev, _ := pageInfo(q.Page, res.Total)
+	// The total is capped (licensing.AuditCountLimit); whether a page
+	// follows is the store's to say.
+	next := res.HasNext
 	return c.JSON(http.StatusOK, gen.AuditLogsPage{
 		Items: items, PaginationParameters: pp, TotalPages: pages, TotalCount: int32(res.Total),
 		HasPreviousPage: prev, HasNextPage: next,
@@ -198,6 +201,10 @@ func auditItem(r licensing.AuditRecord) gen.AuditLog {
 	if r.SKUName != "" {
 		name := r.SKUName
 		item.SkuName = &name
+	}
+	if r.Reason != "" {
+		reason := r.Reason
+		item.Reason = &reason
 	}
 	return item
 }

@@ -204,6 +204,8 @@ type AuditRecord struct {
 	ProviderInstanceID uuid.UUID
 	SKUID              uuid.UUID
 	SKUName            string
+	// Reason says why a Failed change was refused (empty otherwise).
+	Reason string
 }
 
 // Page asks for one page of a list, numbered from 1.
@@ -252,8 +254,15 @@ type AuditQuery struct {
 	CustomerID    *uuid.UUID
 }
 
-// AuditPage is one page of audit records and how many match in all.
+// AuditCountLimit caps AuditPage.Total: counting every match of a filter
+// over millions of records would scan them on every page, so a store
+// counts at most this many (and says HasNext from the page itself).
+const AuditCountLimit = 10000
+
+// AuditPage is one page of audit records, how many match in all (at most
+// AuditCountLimit) and whether a page follows.
 type AuditPage struct {
-	Items []AuditRecord
-	Total int
+	Items   []AuditRecord
+	Total   int
+	HasNext bool
 }

@@ -71,6 +71,9 @@ func PlanChanges(seats Seats, want []Selection, e *Error) []Change {
 // decision more than once (after retrying a transaction).
 func Decide(pi ProviderInstance, want []Selection) func(Seats) ([]Change, error) {
 	return func(seats Seats) ([]Change, error) {
+		if err := CheckSize(want); err != nil {
+			return nil, err
+		}
 		invalid := Errorf(Invalid, "The user's licenses were not updated; nothing was changed.")
 		if !pi.IsMicrosoft() {
 			invalid.Add("providerInstanceId", "Provider instance %s is a %q instance; user licenses exist only for Microsoft.", pi.ID, pi.Provider)
@@ -82,4 +85,55 @@ func Decide(pi ProviderInstance, want []Selection) func(Seats) ([]Change, error)
 		}
 		return changes, nil
 	}
+}
+
+// MaxSelections is the most items one update may carry, the spec's
+// maxItems. The domain enforces it too, before any lock is taken, so that
+// no path around the HTTP validator can make a store hold its write lock
+// over an unbounded list.
+const MaxSelections = 1000
+
+// CheckSize refuses an update with no items or more than MaxSelections,
+// naming customerUserLicenses.
+func CheckSize(want []Selection) error {
+	if n := len(want); n < 1 || n > MaxSelections {
+		return Errorf(Invalid, "The user's licenses were not updated; nothing was changed.").
+			Add("customerUserLicenses", "Between 1 and %d items are required; %d were sent.", MaxSelections, n)
+	}
+	return nil
+}
+
+// CheckChanges is the one check every directory makes after a decision and
+// before writing it: each change names a SKU the customer has, assigns a
+// SKU the user lacks or removes one the user holds, at most once, and an
+// assignment finds a free seat. Whatever the decision says, a directory
+// writes nothing that breaks these invariants: a contradicting change list
+// is a bug, refused whole (Internal). It returns the changes with the SKU
+// names of record.
+func CheckChanges(seats Seats, changes []Change) ([]Change, error) {
+	bySKU := make(map[uuid.UUID]License, len(seats.Licenses))
+	for _, l := range seats.Licenses {
+		bySKU[l.SKUID] = l
+	}
+	seen := make(map[uuid.UUID]bool, len(changes))
+	out := make([]Change, 0, len(changes))
+	for _, ch := range changes {
+		l, known := bySKU[ch.SKUID]
+		switch {
+		case !known:
+			return nil, Errorf(Internal, "the decision changes SKU %s, which the customer has no licenses of", ch.SKUID)
+		case seen[ch.SKUID]:
+			return nil, Errorf(Internal, "the decision changes SKU %s twice", ch.SKUID)
+		case ch.Assign && seats.Held[ch.SKUID]:
+			return nil, Errorf(Internal, "the decision assigns SKU %s, which the user already holds", ch.SKUID)
+		case !ch.Assign && !seats.Held[ch.SKUID]:
+			return nil, Errorf(Internal, "the decision removes SKU %s, which the user does not hold", ch.SKUID)
+		case ch.Assign && l.Available() < 1:
+			return nil, Errorf(Internal, "the decision assigns SKU %s, which has no available seat", ch.SKUID)
+		}
+		seen[ch.SKUID] = true
+		ch.SKUName = l.Name // the name of record, not whatever the decision put there
+		out = append(out, ch)
+	}
+	return out, nil
 }

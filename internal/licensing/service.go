@@ -2,6 +2,7 @@ package licensing
 
 import (
 	"context"
+	"log/slog"
 
 	"github.com/google/uuid"
 )
@@ -10,6 +11,9 @@ import (
 // how an update changes seats.
 type Service struct {
 	Store Store
+	// Logger receives what the service cannot answer with, such as a
+	// Failed audit record that could not be written; nil discards.
+	Logger *slog.Logger
 }
 
 // NewService returns a service over the store.
@@ -61,19 +65,51 @@ func (s *Service) user(ctx context.Context, p Principal, customerID, userID uuid
 // UpdateUserLicenses assigns and removes the user's licenses as selected,
 // all or nothing. Existence and visibility (NotFound) are decided before
 // the business rules (Invalid), and every failing property is reported.
+//
+// A refused update (NotFound or Invalid) changes nothing but leaves one
+// Failed audit record per item with the reason, so that operators find
+// attempts as well as changes. The records of a customer the caller cannot
+// see carry neither its name nor its reseller, so that only the tenant's
+// csp callers see them.
 func (s *Service) UpdateUserLicenses(ctx context.Context, p Principal, actor Actor, u UpdateUserLicenses) ([]Change, error) {
-	if _, err := s.visibleCustomer(ctx, p, u.CustomerID, nil); err != nil {
+	if err := CheckSize(u.Selections); err != nil {
 		return nil, err
 	}
+	c, err := s.visibleCustomer(ctx, p, u.CustomerID, nil)
+	if err != nil {
+		return nil, s.refused(ctx, p, actor, u, nil, err)
+	}
 	if _, err := s.user(ctx, p, u.CustomerID, u.UserID); err != nil {
-		return nil, err
+		return nil, s.refused(ctx, p, actor, u, &c, err)
 	}
 	pi, err := s.providerInstance(ctx, p, u.ProviderInstanceID)
 	if err != nil {
-		return nil, err
+		return nil, s.refused(ctx, p, actor, u, &c, err)
 	}
 	ref := UserRef{Tenant: p.Scope().Tenant, CustomerID: u.CustomerID, UserID: u.UserID, ProviderInstanceID: u.ProviderInstanceID}
-	return s.Store.ApplyUserLicenses(ctx, ref, actor, Decide(pi, u.Selections))
+	changes, err := s.Store.ApplyUserLicenses(ctx, ref, actor, Decide(pi, u.Selections))
+	if err != nil {
+		return nil, s.refused(ctx, p, actor, u, &c, err)
+	}
+	return changes, nil
+}
+
+// refused records the Failed audit records of a refused update and
+// returns the refusal. Only refusals are recorded (NotFound, Invalid):
+// after an outage or an internal error the outcome of the update is the
+// store's to tell, not ours. A failure to write the records is logged;
+// the caller still learns why the update was refused.
+func (s *Service) refused(ctx context.Context, p Principal, actor Actor, u UpdateUserLicenses, c *Customer, refusal error) error {
+	var de *Error
+	if code := ErrorCode(refusal); code != NotFound && code != Invalid || !asError(refusal, &de) {
+		return refusal
+	}
+	records := FailedRecords(p.Scope().Tenant, actor, u, c, de)
+	if err := s.Store.RecordAudit(ctx, records); err != nil && s.Logger != nil {
+		s.Logger.LogAttrs(ctx, slog.LevelError, "writing the Failed audit records of a refused update",
+			slog.String("correlation_id", actor.CorrelationID.String()), slog.String("error", err.Error()))
+	}
+	return refusal
 }
 
 // CustomerLicenses returns the customer's licenses under the provider

@@ -40,10 +40,15 @@ type Directory interface {
 	ApplyUserLicenses(ctx context.Context, ref UserRef, actor Actor, decide func(Seats) ([]Change, error)) ([]Change, error)
 }
 
-// AuditLog keeps the audit records written by ApplyUserLicenses.
+// AuditLog keeps the audit records: those ApplyUserLicenses writes with
+// the changes it commits, and those of refused updates.
 type AuditLog interface {
 	// AuditRecords returns one page of the records matching q, newest first.
 	AuditRecords(ctx context.Context, q AuditQuery) (AuditPage, error)
+	// RecordAudit writes the records in one commit: the Failed records of
+	// an update that was refused and changed nothing. A zero ID or
+	// CreatedAt is filled in by the store (a v7 uuid, the store's clock).
+	RecordAudit(ctx context.Context, records []AuditRecord) error
 }
 
 // Store is a complete backend: everything the service needs, plus seeding

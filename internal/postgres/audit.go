@@ -14,8 +14,12 @@ import (
 // The tenant of q.Scope always filters, so nothing of another tenant is
 // ever returned; the name filters match substrings case-insensitively;
 // Start is inclusive and End exclusive, so that consecutive ranges
-// partition the records.
+// partition the records. Every filter is served by an index (see
+// 0002_audit_trail.sql); the name filters first find the matching ids
+// among the recorded names. The total is counted up to
+// licensing.AuditCountLimit.
 func (db *DB) AuditRecords(ctx context.Context, q licensing.AuditQuery) (licensing.AuditPage, error) {
+	tenant := licensing.NormalizeTenant(q.Scope.Tenant)
 	var (
 		where []string
 		args  []any
@@ -24,7 +28,7 @@ func (db *DB) AuditRecords(ctx context.Context, q licensing.AuditQuery) (licensi
 		args = append(args, v)
 		where = append(where, fmt.Sprintf(cond, len(args)))
 	}
-	add("tenant = $%d", q.Scope.Tenant)
+	add("tenant = $%d", tenant)
 	if q.Scope.ResellerID != nil {
 		add("reseller_id = $%d", *q.Scope.ResellerID)
 	}
@@ -55,23 +59,38 @@ func (db *DB) AuditRecords(ctx context.Context, q licensing.AuditQuery) (licensi
 	}
 	if q.CustomerName != "" {
 		add(`customer_name ILIKE $%d ESCAPE '\'`, containsPattern(q.CustomerName))
+		add(`customer_id IN (SELECT id FROM audit_names WHERE tenant = $1 AND kind = 'customer' AND name ILIKE $%d ESCAPE '\')`,
+			containsPattern(q.CustomerName))
 	}
 	if q.ResellerName != "" {
 		add(`reseller_name ILIKE $%d ESCAPE '\'`, containsPattern(q.ResellerName))
+		add(`reseller_id IN (SELECT id FROM audit_names WHERE tenant = $1 AND kind = 'reseller' AND name ILIKE $%d ESCAPE '\')`,
+			containsPattern(q.ResellerName))
 	}
 	cond := strings.Join(where, " AND ")
 	limit, offset := pageBounds(q.Page)
-	pageArgs := append(append([]any{}, args...), limit, offset)
+	size := int64(q.Page.Size)
+	if limit != nil {
+		size = *limit
+	}
+	// One row more than the page tells whether another page follows,
+	// whatever the capped count says.
+	pageArgs := append(append([]any{}, args...), size+1, offset)
 	list := fmt.Sprintf(`
 		SELECT id, created_at, tenant, actor, correlation_id, operation, status, customer_id, customer_name,
-		       reseller_id, reseller_name, user_id, provider_instance_id, sku_id, sku_name, count(*) OVER ()
+		       reseller_id, reseller_name, user_id, provider_instance_id, sku_id, sku_name, reason
 		FROM audit_records WHERE %s
 		ORDER BY created_at DESC, seq DESC
 		LIMIT $%d OFFSET $%d`, cond, len(args)+1, len(args)+2)
+	count := fmt.Sprintf(`SELECT count(*) FROM (SELECT 1 FROM audit_records WHERE %s LIMIT $%d) capped`, cond, len(args)+1)
+	countArgs := append(append([]any{}, args...), licensing.AuditCountLimit)
 
 	var page licensing.AuditPage
 	err := db.retry(ctx, func(ctx context.Context) error {
 		page = licensing.AuditPage{Items: []licensing.AuditRecord{}}
+		if err := db.pool.QueryRow(ctx, count, countArgs...).Scan(&page.Total); err != nil {
+			return err
+		}
 		rows, err := db.pool.Query(ctx, list, pageArgs...)
 		if err != nil {
 			return err
@@ -79,11 +98,10 @@ func (db *DB) AuditRecords(ctx context.Context, q licensing.AuditQuery) (licensi
 		var (
 			r         licensing.AuditRecord
 			op, state string
-			total     int64
 		)
 		if _, err := pgx.ForEachRow(rows, []any{&r.ID, &r.CreatedAt, &r.Tenant, &r.Actor, &r.CorrelationID, &op, &state,
 			&r.CustomerID, &r.CustomerName, &r.ResellerID, &r.ResellerName, &r.UserID, &r.ProviderInstanceID,
-			&r.SKUID, &r.SKUName, &total}, func() error {
+			&r.SKUID, &r.SKUName, &r.Reason}, func() error {
 			rec := r
 			rec.CreatedAt = rec.CreatedAt.UTC()
 			rec.Operation, rec.Status = licensing.Operation(op), licensing.Status(state)
@@ -96,10 +114,8 @@ func (db *DB) AuditRecords(ctx context.Context, q licensing.AuditQuery) (licensi
 		}); err != nil {
 			return err
 		}
-		page.Total = int(total)
-		if len(page.Items) == 0 && offset > 0 {
-			// Past the last page the window count has no row to ride on.
-			return db.pool.QueryRow(ctx, "SELECT count(*) FROM audit_records WHERE "+cond, args...).Scan(&page.Total)
+		if int64(len(page.Items)) > size {
+			page.Items, page.HasNext = page.Items[:size], true
 		}
 		return nil
 	})

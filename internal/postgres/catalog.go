@@ -13,6 +13,7 @@ import (
 
 // ProviderInstance returns the tenant's provider instance, or NotFound.
 func (db *DB) ProviderInstance(ctx context.Context, tenant string, id uuid.UUID) (licensing.ProviderInstance, error) {
+	tenant = licensing.NormalizeTenant(tenant)
 	var pi licensing.ProviderInstance
 	err := db.retry(ctx, func(ctx context.Context) error {
 		return db.pool.QueryRow(ctx,
@@ -27,6 +28,7 @@ func (db *DB) ProviderInstance(ctx context.Context, tenant string, id uuid.UUID)
 
 // Customer returns the tenant's customer, or NotFound.
 func (db *DB) Customer(ctx context.Context, tenant string, id uuid.UUID) (licensing.Customer, error) {
+	tenant = licensing.NormalizeTenant(tenant)
 	var c licensing.Customer
 	err := db.retry(ctx, func(ctx context.Context) error {
 		return db.pool.QueryRow(ctx,
@@ -41,6 +43,7 @@ func (db *DB) Customer(ctx context.Context, tenant string, id uuid.UUID) (licens
 
 // User returns a user of the tenant's customer, or NotFound.
 func (db *DB) User(ctx context.Context, tenant string, customerID, userID uuid.UUID) (licensing.User, error) {
+	tenant = licensing.NormalizeTenant(tenant)
 	var u licensing.User
 	err := db.retry(ctx, func(ctx context.Context) error {
 		return db.pool.QueryRow(ctx, `
@@ -57,9 +60,10 @@ func (db *DB) User(ctx context.Context, tenant string, customerID, userID uuid.U
 
 // Users returns one page of the customer's users, sorted by display name
 // (or user principal name) in byte order, then id, so that pages never
-// overlap; Search matches either name case-insensitively. An unknown
-// customer is NotFound.
+// overlap; Search matches either name case-insensitively. A customer
+// outside the tenant has no users (existence is Customer's question).
 func (db *DB) Users(ctx context.Context, tenant string, customerID uuid.UUID, q licensing.UserQuery) (licensing.UserPage, error) {
+	tenant = licensing.NormalizeTenant(tenant)
 	order := `u.display_name COLLATE "C", u.id`
 	if q.Sort == licensing.SortUserPrincipalName {
 		order = `u.user_principal_name COLLATE "C", u.id`
@@ -69,24 +73,16 @@ func (db *DB) Users(ctx context.Context, tenant string, customerID uuid.UUID, q 
 	var page licensing.UserPage
 	err := db.retry(ctx, func(ctx context.Context) error {
 		page = licensing.UserPage{Items: []licensing.User{}}
-		var exists bool
-		if err := db.pool.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM customers WHERE id = $1 AND tenant = $2)",
-			customerID, tenant).Scan(&exists); err != nil {
-			return err
-		}
-		if !exists {
-			return licensing.Errorf(licensing.NotFound, "customer %s not found", customerID)
-		}
 		// count(*) OVER () gives the total with the page in one statement;
 		// a page past the end has no rows, so the total is counted apart.
 		rows, err := db.pool.Query(ctx, `
 			SELECT u.id, u.display_name, u.user_principal_name, count(*) OVER ()
-			FROM users u
+			FROM users u JOIN customers c ON c.id = u.customer_id AND c.tenant = $5
 			WHERE u.customer_id = $1
 			  AND ($2 = '' OR u.display_name ILIKE $2 ESCAPE '\' OR u.user_principal_name ILIKE $2 ESCAPE '\')
 			ORDER BY `+order+`
 			LIMIT $3 OFFSET $4`,
-			customerID, pattern, limit, offset)
+			customerID, pattern, limit, offset, tenant)
 		if err != nil {
 			return err
 		}
@@ -102,10 +98,10 @@ func (db *DB) Users(ctx context.Context, tenant string, customerID uuid.UUID, q 
 		page.Total = int(total)
 		if len(page.Items) == 0 && offset > 0 {
 			return db.pool.QueryRow(ctx, `
-				SELECT count(*) FROM users u
+				SELECT count(*) FROM users u JOIN customers c ON c.id = u.customer_id AND c.tenant = $3
 				WHERE u.customer_id = $1
 				  AND ($2 = '' OR u.display_name ILIKE $2 ESCAPE '\' OR u.user_principal_name ILIKE $2 ESCAPE '\')`,
-				customerID, pattern).Scan(&page.Total)
+				customerID, pattern, tenant).Scan(&page.Total)
 		}
 		return nil
 	})

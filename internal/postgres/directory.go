@@ -13,22 +13,21 @@ import (
 
 // Licenses returns the customer's licenses under the provider instance,
 // sorted by name (byte order) then SKU id, with Consumed counted from the
-// assignments. An unknown customer or provider instance is NotFound.
+// assignments. A customer outside the tenant has none (existence is the
+// catalog's question).
 func (db *DB) Licenses(ctx context.Context, tenant string, customerID, providerInstanceID uuid.UUID) ([]licensing.License, error) {
+	tenant = licensing.NormalizeTenant(tenant)
 	var out []licensing.License
 	err := db.retry(ctx, func(ctx context.Context) error {
-		if err := checkScope(ctx, db.pool, tenant, customerID, providerInstanceID); err != nil {
-			return err
-		}
 		rows, err := db.pool.Query(ctx, `
 			SELECT l.sku_id, l.name, l.total, l.suspended,
 			       (SELECT count(*) FROM assignments a
 			        WHERE a.customer_id = l.customer_id AND a.provider_instance_id = l.provider_instance_id
 			          AND a.sku_id = l.sku_id)::integer
-			FROM licenses l
+			FROM licenses l JOIN customers c ON c.id = l.customer_id AND c.tenant = $3
 			WHERE l.customer_id = $1 AND l.provider_instance_id = $2
 			ORDER BY l.name COLLATE "C", l.sku_id`,
-			customerID, providerInstanceID)
+			customerID, providerInstanceID, tenant)
 		if err != nil {
 			return err
 		}
@@ -48,14 +47,12 @@ func (db *DB) Licenses(ctx context.Context, tenant string, customerID, providerI
 	return out, nil
 }
 
-// HeldSKUs returns the SKUs the user holds under the provider instance.
-// An unknown customer, user or provider instance is NotFound.
+// HeldSKUs returns the SKUs the user holds under the provider instance; a
+// user outside the tenant holds none.
 func (db *DB) HeldSKUs(ctx context.Context, ref licensing.UserRef) (map[uuid.UUID]bool, error) {
+	ref.Tenant = licensing.NormalizeTenant(ref.Tenant)
 	var held map[uuid.UUID]bool
 	err := db.retry(ctx, func(ctx context.Context) error {
-		if _, err := lookupUser(ctx, db.pool, ref); err != nil {
-			return err
-		}
 		var err error
 		held, err = heldSKUs(ctx, db.pool, ref)
 		return err
@@ -75,6 +72,7 @@ func (db *DB) HeldSKUs(ctx context.Context, ref licensing.UserRef) (map[uuid.UUI
 // nothing is written.
 func (db *DB) ApplyUserLicenses(ctx context.Context, ref licensing.UserRef, actor licensing.Actor,
 	decide func(licensing.Seats) ([]licensing.Change, error)) ([]licensing.Change, error) {
+	ref.Tenant = licensing.NormalizeTenant(ref.Tenant)
 	var changes []licensing.Change
 	err := db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		var err error
@@ -178,55 +176,35 @@ func (db *DB) ApplyInTx(ctx context.Context, tx pgx.Tx, ref licensing.UserRef, a
 	if len(changes) == 0 {
 		return []licensing.Change{}, nil
 	}
-	// The store keeps the seat invariants itself, whatever decide says: a
-	// change list that contradicts the locked seats is a bug, refused whole.
-	bySKU := make(map[uuid.UUID]*licensing.License, len(seats.Licenses))
-	for i := range seats.Licenses {
-		bySKU[seats.Licenses[i].SKUID] = &seats.Licenses[i]
+	changes, err = licensing.CheckChanges(seats, changes)
+	if err != nil {
+		return nil, err
 	}
 	now := db.now().UTC().Truncate(time.Microsecond) // what timestamptz keeps
-	applied := make([]licensing.Change, 0, len(changes))
 	var batch pgx.Batch
 	for _, ch := range changes {
-		l, known := bySKU[ch.SKUID]
-		switch {
-		case !known:
-			return nil, licensing.Errorf(licensing.Internal, "the decision changes SKU %s, which the customer has no licenses of", ch.SKUID)
-		case ch.Assign && seats.Held[ch.SKUID]:
-			return nil, licensing.Errorf(licensing.Internal, "the decision assigns SKU %s, which the user already holds", ch.SKUID)
-		case !ch.Assign && !seats.Held[ch.SKUID]:
-			return nil, licensing.Errorf(licensing.Internal, "the decision removes SKU %s, which the user does not hold", ch.SKUID)
-		case ch.Assign && l.Available() < 1:
-			return nil, licensing.Errorf(licensing.Internal, "the decision assigns SKU %s, which has no available seat", ch.SKUID)
-		}
-		seats.Held[ch.SKUID] = ch.Assign
 		if ch.Assign {
-			l.Consumed++
 			batch.Queue(`INSERT INTO assignments (customer_id, provider_instance_id, sku_id, user_id)
 				VALUES ($1, $2, $3, $4)`, ref.CustomerID, ref.ProviderInstanceID, ch.SKUID, ref.UserID)
 		} else {
-			l.Consumed--
 			batch.Queue(`DELETE FROM assignments
 				WHERE customer_id = $1 AND provider_instance_id = $2 AND sku_id = $3 AND user_id = $4`,
 				ref.CustomerID, ref.ProviderInstanceID, ch.SKUID, ref.UserID)
 		}
-		ch.SKUName = l.Name // the name of record, not whatever decide put there
-		id, err := uuid.NewV7()
-		if err != nil {
+		if err := queueAudit(&batch, licensing.AuditRecord{
+			CreatedAt: now, Tenant: ref.Tenant, Actor: actor.Subject, CorrelationID: actor.CorrelationID,
+			Operation: ch.Operation(), Status: licensing.StatusSucceeded,
+			CustomerID: ref.CustomerID, CustomerName: c.Name, ResellerID: c.ResellerID, ResellerName: c.ResellerName,
+			UserID: ref.UserID, ProviderInstanceID: ref.ProviderInstanceID, SKUID: ch.SKUID, SKUName: ch.SKUName,
+		}); err != nil {
 			return nil, err
 		}
-		batch.Queue(`INSERT INTO audit_records (id, created_at, tenant, actor, correlation_id, operation, status,
-				customer_id, customer_name, reseller_id, reseller_name, user_id, provider_instance_id, sku_id, sku_name)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
-			id, now, ref.Tenant, actor.Subject, actor.CorrelationID, string(ch.Operation()), string(licensing.StatusSucceeded),
-			ref.CustomerID, c.Name, c.ResellerID, c.ResellerName, ref.UserID, ref.ProviderInstanceID, ch.SKUID, ch.SKUName)
-		applied = append(applied, ch)
 	}
 	// One round trip for all the writes of the update.
 	if err := tx.SendBatch(ctx, &batch).Close(); err != nil {
 		return nil, err
 	}
-	return applied, nil
+	return changes, nil
 }
 
 // lookupUser returns the user's customer after checking that the customer
@@ -257,30 +235,11 @@ func lookupUser(ctx context.Context, q querier, ref licensing.UserRef) (licensin
 	return c, nil
 }
 
-// checkScope returns NotFound unless the customer and the provider
-// instance both belong to the tenant.
-func checkScope(ctx context.Context, q querier, tenant string, customerID, providerInstanceID uuid.UUID) error {
-	var customerOK, piOK bool
-	if err := q.QueryRow(ctx, `
-		SELECT EXISTS (SELECT 1 FROM customers WHERE id = $2 AND tenant = $1),
-		       EXISTS (SELECT 1 FROM provider_instances WHERE id = $3 AND tenant = $1)`,
-		tenant, customerID, providerInstanceID).Scan(&customerOK, &piOK); err != nil {
-		return err
-	}
-	switch {
-	case !customerOK:
-		return licensing.Errorf(licensing.NotFound, "customer %s not found", customerID)
-	case !piOK:
-		return licensing.Errorf(licensing.NotFound, "provider instance %s not found", providerInstanceID)
-	}
-	return nil
-}
-
 func heldSKUs(ctx context.Context, q querier, ref licensing.UserRef) (map[uuid.UUID]bool, error) {
 	rows, err := q.Query(ctx, `
-		SELECT sku_id FROM assignments
-		WHERE customer_id = $1 AND provider_instance_id = $2 AND user_id = $3`,
-		ref.CustomerID, ref.ProviderInstanceID, ref.UserID)
+		SELECT a.sku_id FROM assignments a JOIN customers c ON c.id = a.customer_id AND c.tenant = $4
+		WHERE a.customer_id = $1 AND a.provider_instance_id = $2 AND a.user_id = $3`,
+		ref.CustomerID, ref.ProviderInstanceID, ref.UserID, ref.Tenant)
 	if err != nil {
 		return nil, err
 	}

@@ -196,9 +196,8 @@ func TestLookups_unknownOrOtherTenantIsNotFound(t *testing.T) {
 	_, checks["unknown customer"] = db.Customer(ctx, f.Tenant, uuid.New())
 	_, checks["customer of another tenant"] = db.Customer(ctx, other, f.Customer)
 	_, checks["user of another customer"] = db.User(ctx, f.Tenant, uuid.New(), u)
-	_, checks["users of an unknown customer"] = db.Users(ctx, f.Tenant, uuid.New(), licensing.UserQuery{Page: licensing.Page{Number: 1, Size: 5}})
-	_, checks["licenses under an unknown provider instance"] = db.Licenses(ctx, f.Tenant, f.Customer, uuid.New())
-	_, checks["held SKUs of an unknown user"] = db.HeldSKUs(ctx, f.ref(uuid.New()))
+	// Reads of lists (Users, Licenses, HeldSKUs) outside the tenant are
+	// empty, not NotFound, on every store: storetest's Rules pin that.
 	_, checks["apply for an unknown user"] = db.ApplyUserLicenses(ctx, f.ref(uuid.New()), licensing.Actor{}, f.set(true))
 	for name, err := range checks {
 		if licensing.ErrorCode(err) != licensing.NotFound {

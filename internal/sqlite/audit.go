@@ -3,18 +3,24 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"math"
 	"strings"
 	"time"
 
-	"github.com/cloudcockpit-oss/userlicenses/internal/licensing"
 	"github.com/google/uuid"
+
+	"github.com/cloudcockpit-oss/userlicenses/internal/licensing"
 )
 
 // AuditRecords returns one page of the records matching q, newest first;
 // records of one commit share a time and keep their write order reversed.
+// Every filter is served by an index (see 0002_audit_trail.sql); the name
+// filters first find the matching ids among the recorded names. The total
+// is counted up to licensing.AuditCountLimit.
 func (db *DB) AuditRecords(ctx context.Context, q licensing.AuditQuery) (licensing.AuditPage, error) {
+	tenant := licensing.NormalizeTenant(q.Scope.Tenant)
 	where := []string{`tenant = ?`}
-	args := []any{licensing.NormalizeTenant(q.Scope.Tenant)}
+	args := []any{tenant}
 	add := func(cond string, a ...any) {
 		where = append(where, cond)
 		args = append(args, a...)
@@ -23,10 +29,10 @@ func (db *DB) AuditRecords(ctx context.Context, q licensing.AuditQuery) (licensi
 		add(`reseller_id = ?`, *q.Scope.ResellerID)
 	}
 	if q.Start != nil {
-		add(`created_at >= ?`, q.Start.UnixNano())
+		add(`created_at >= ?`, nanos(*q.Start))
 	}
 	if q.End != nil {
-		add(`created_at < ?`, q.End.UnixNano())
+		add(`created_at < ?`, nanos(*q.End))
 	}
 	if len(q.Operations) > 0 {
 		marks := strings.TrimSuffix(strings.Repeat("?,", len(q.Operations)), ",")
@@ -40,10 +46,14 @@ func (db *DB) AuditRecords(ctx context.Context, q licensing.AuditQuery) (licensi
 		add(`status = ?`, string(q.Status))
 	}
 	if q.CustomerName != "" {
-		add(`instr(customer_name_key, ?) > 0`, strings.ToLower(q.CustomerName))
+		key := strings.ToLower(q.CustomerName)
+		add(`customer_id IN (SELECT id FROM audit_names WHERE tenant = ? AND kind = 'customer' AND instr(name_key, ?) > 0)
+			AND instr(customer_name_key, ?) > 0`, tenant, key, key)
 	}
 	if q.ResellerName != "" {
-		add(`instr(reseller_name_key, ?) > 0`, strings.ToLower(q.ResellerName))
+		key := strings.ToLower(q.ResellerName)
+		add(`reseller_id IN (SELECT id FROM audit_names WHERE tenant = ? AND kind = 'reseller' AND instr(name_key, ?) > 0)
+			AND instr(reseller_name_key, ?) > 0`, tenant, key, key)
 	}
 	if q.ResellerID != nil {
 		add(`reseller_id = ?`, *q.ResellerID)
@@ -62,13 +72,16 @@ func (db *DB) AuditRecords(ctx context.Context, q licensing.AuditQuery) (licensi
 	}
 	defer tx.Rollback()
 	var page licensing.AuditPage
-	if err := tx.QueryRowContext(ctx, `SELECT count(*)`+filter, args...).Scan(&page.Total); err != nil {
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1`+filter+` LIMIT ?)`,
+		append(args, licensing.AuditCountLimit)...).Scan(&page.Total); err != nil {
 		return licensing.AuditPage{}, dbError(err, "counting audit records")
 	}
+	// One row more than the page tells whether another page follows,
+	// whatever the capped count says.
 	rows, err := tx.QueryContext(ctx, `
 		SELECT id, created_at, tenant, actor, correlation_id, operation, status, customer_id, customer_name,
-		       reseller_id, reseller_name, user_id, provider_instance_id, sku_id, sku_name`+filter+`
-		ORDER BY created_at DESC, seq DESC LIMIT ? OFFSET ?`, append(args, q.Page.Size, q.Page.Offset())...)
+		       reseller_id, reseller_name, user_id, provider_instance_id, sku_id, sku_name, reason`+filter+`
+		ORDER BY created_at DESC, seq DESC LIMIT ? OFFSET ?`, append(args, q.Page.Size+1, q.Page.Offset())...)
 	if err != nil {
 		return licensing.AuditPage{}, dbError(err, "reading audit records")
 	}
@@ -79,7 +92,7 @@ func (db *DB) AuditRecords(ctx context.Context, q licensing.AuditQuery) (licensi
 		var reseller uuid.NullUUID
 		if err := rows.Scan(&r.ID, &at, &r.Tenant, &r.Actor, &r.CorrelationID, &r.Operation, &r.Status,
 			&r.CustomerID, &r.CustomerName, &reseller, &r.ResellerName, &r.UserID, &r.ProviderInstanceID,
-			&r.SKUID, &r.SKUName); err != nil {
+			&r.SKUID, &r.SKUName, &r.Reason); err != nil {
 			return licensing.AuditPage{}, dbError(err, "reading audit records")
 		}
 		r.CreatedAt = time.Unix(0, at).UTC()
@@ -91,5 +104,28 @@ func (db *DB) AuditRecords(ctx context.Context, q licensing.AuditQuery) (licensi
 	if err := rows.Err(); err != nil {
 		return licensing.AuditPage{}, dbError(err, "reading audit records")
 	}
+	if len(page.Items) > q.Page.Size {
+		page.Items, page.HasNext = page.Items[:q.Page.Size], true
+	}
 	return page, nil
+}
+
+// Unix nanoseconds reach only from 1677-09-21 to 2262-04-11. The spec
+// accepts any date-time, so a bound outside that range saturates: every
+// stored time (they come from the clock) lies inside, and a filter from
+// year 1 or to year 9999 means what it says, as it does on PostgreSQL.
+var (
+	minNanosTime = time.Unix(0, math.MinInt64)
+	maxNanosTime = time.Unix(0, math.MaxInt64)
+)
+
+// nanos is t in Unix nanoseconds, saturated at the ends of the range.
+func nanos(t time.Time) int64 {
+	switch {
+	case t.Before(minNanosTime):
+		return math.MinInt64
+	case t.After(maxNanosTime):
+		return math.MaxInt64
+	}
+	return t.UnixNano()
 }

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"strings"
 
 	"github.com/cloudcockpit-oss/userlicenses/internal/licensing"
 	"github.com/google/uuid"
@@ -114,10 +113,6 @@ func (db *DB) applyUpdate(ctx context.Context, tx *sql.Tx, ref licensing.UserRef
 	if err != nil {
 		return nil, err
 	}
-	byID := make(map[uuid.UUID]licensing.License, len(ls))
-	for _, l := range ls {
-		byID[l.SKUID] = l
-	}
 	// decide gets copies: what it does to them must not bend our checks.
 	seen := make(map[uuid.UUID]bool, len(held))
 	for k, v := range held {
@@ -130,19 +125,12 @@ func (db *DB) applyUpdate(ctx context.Context, tx *sql.Tx, ref licensing.UserRef
 	if len(changes) == 0 {
 		return []licensing.Change{}, nil
 	}
+	changes, err = licensing.CheckChanges(licensing.Seats{Licenses: ls, Held: held}, changes)
+	if err != nil {
+		return nil, err
+	}
 	now := db.now()
-	applied := make([]licensing.Change, 0, len(changes))
 	for _, ch := range changes {
-		l, known := byID[ch.SKUID]
-		switch {
-		case !known:
-			return nil, licensing.Errorf(licensing.Internal, "the update names SKU %s, which the customer has no license of", ch.SKUID)
-		case ch.Assign && held[ch.SKUID]:
-			return nil, licensing.Errorf(licensing.Internal, "the update assigns SKU %s, which the user already holds", ch.SKUID)
-		case !ch.Assign && !held[ch.SKUID]:
-			return nil, licensing.Errorf(licensing.Internal, "the update removes SKU %s, which the user does not hold", ch.SKUID)
-		}
-		held[ch.SKUID] = ch.Assign
 		if ch.Assign {
 			_, err = tx.ExecContext(ctx, `INSERT INTO assignments (customer_id, provider_instance_id, sku_id, user_id) VALUES (?, ?, ?, ?)`,
 				ref.CustomerID, ref.ProviderInstanceID, ch.SKUID, ref.UserID)
@@ -153,24 +141,16 @@ func (db *DB) applyUpdate(ctx context.Context, tx *sql.Tx, ref licensing.UserRef
 		if err != nil {
 			return nil, dbError(err, "writing an assignment")
 		}
-		ch.SKUName = l.Name
-		id, err := uuid.NewV7()
-		if err != nil {
-			return nil, licensing.Wrap(licensing.Internal, err, "making an audit record id")
+		if err := insertAudit(ctx, tx, licensing.AuditRecord{
+			CreatedAt: now, Tenant: ref.Tenant, Actor: actor.Subject, CorrelationID: actor.CorrelationID,
+			Operation: ch.Operation(), Status: licensing.StatusSucceeded,
+			CustomerID: c.ID, CustomerName: c.Name, ResellerID: c.ResellerID, ResellerName: c.ResellerName,
+			UserID: ref.UserID, ProviderInstanceID: ref.ProviderInstanceID, SKUID: ch.SKUID, SKUName: ch.SKUName,
+		}); err != nil {
+			return nil, err
 		}
-		if _, err := tx.ExecContext(ctx, `
-			INSERT INTO audit_records (id, created_at, tenant, actor, correlation_id, operation, status,
-				customer_id, customer_name, customer_name_key, reseller_id, reseller_name, reseller_name_key,
-				user_id, provider_instance_id, sku_id, sku_name)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			id, now.UnixNano(), ref.Tenant, actor.Subject, actor.CorrelationID, ch.Operation(), licensing.StatusSucceeded,
-			c.ID, c.Name, strings.ToLower(c.Name), nullUUID(c.ResellerID), c.ResellerName, strings.ToLower(c.ResellerName),
-			ref.UserID, ref.ProviderInstanceID, ch.SKUID, l.Name); err != nil {
-			return nil, dbError(err, "writing an audit record")
-		}
-		applied = append(applied, ch)
 	}
-	return applied, nil
+	return changes, nil
 }
 
 func nullUUID(id *uuid.UUID) uuid.NullUUID {

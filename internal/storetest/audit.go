@@ -127,6 +127,9 @@ func testAudit(t *testing.T, open Opener) {
 			if page.Total != len(fullPage.Items) {
 				t.Errorf("Total = %d, but %d records match", page.Total, len(fullPage.Items))
 			}
+			if wantNext := tt.q.Page.Offset()+len(page.Items) < len(fullPage.Items); page.HasNext != wantNext {
+				t.Errorf("HasNext = %v, want %v", page.HasNext, wantNext)
+			}
 		})
 	}
 

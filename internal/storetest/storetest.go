@@ -37,6 +37,8 @@ func Run(t *testing.T, open func(t *testing.T) licensing.Store) {
 	t.Run("ApplyUserLicenses", func(t *testing.T) { testApply(t, open) })
 	t.Run("Concurrency", func(t *testing.T) { testConcurrency(t, open) })
 	t.Run("AuditRecords", func(t *testing.T) { testAudit(t, open) })
+	t.Run("RecordAudit", func(t *testing.T) { testRecordAudit(t, open) })
+	t.Run("Rules", func(t *testing.T) { testRules(t, open) })
 }
 
 // seeded opens a store and imports the fixture into it.
