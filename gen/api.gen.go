@@ -261,7 +261,7 @@ type PropertyError struct {
 	PropertyName *string `json:"propertyName,omitempty"`
 }
 
-// UpdateCustomerUserLicensesRequest The licenses to assign to or remove from the user, under one provider instance.
+// UpdateCustomerUserLicensesRequest The licenses to assign to or remove from the user, under one provider instance. Property names are matched exactly: an unknown property, a property given twice or in two spellings that differ only in case is a 400 naming it.
 type UpdateCustomerUserLicensesRequest struct {
 	// CustomerUserLicenses The SKUs to assign (`isSelected` true) or remove (`isSelected` false); SKUs not listed are untouched.
 	CustomerUserLicenses []CustomerUserLicense `json:"customerUserLicenses"`
@@ -302,6 +302,9 @@ type NotFound = ErrorResponse
 
 // PayloadTooLarge The published error body.
 type PayloadTooLarge = ErrorResponse
+
+// RequestTimeout The published error body.
+type RequestTimeout = ErrorResponse
 
 // ServiceUnavailable The published error body.
 type ServiceUnavailable = ErrorResponse
@@ -2244,6 +2247,11 @@ type UpdateCustomerUserLicensesResponse404Headers struct {
 	XCorrelationId *openapi_types.UUID
 }
 
+// UpdateCustomerUserLicensesResponse408Headers the declared response headers of an HTTP 408 response for UpdateCustomerUserLicenses
+type UpdateCustomerUserLicensesResponse408Headers struct {
+	XCorrelationId *openapi_types.UUID
+}
+
 // UpdateCustomerUserLicensesResponse413Headers the declared response headers of an HTTP 413 response for UpdateCustomerUserLicenses
 type UpdateCustomerUserLicensesResponse413Headers struct {
 	XCorrelationId *openapi_types.UUID
@@ -2276,6 +2284,8 @@ type UpdateCustomerUserLicensesResponse struct {
 	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON408 the response for an HTTP 408 `application/json` response
+	JSON408 *RequestTimeout
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
 	// JSON415 the response for an HTTP 415 `application/json` response
@@ -2294,6 +2304,8 @@ type UpdateCustomerUserLicensesResponse struct {
 	Headers403 *UpdateCustomerUserLicensesResponse403Headers
 	// Headers404 the parsed response headers for an HTTP 404 response
 	Headers404 *UpdateCustomerUserLicensesResponse404Headers
+	// Headers408 the parsed response headers for an HTTP 408 response
+	Headers408 *UpdateCustomerUserLicensesResponse408Headers
 	// Headers413 the parsed response headers for an HTTP 413 response
 	Headers413 *UpdateCustomerUserLicensesResponse413Headers
 	// Headers415 the parsed response headers for an HTTP 415 response
@@ -2322,6 +2334,11 @@ func (r UpdateCustomerUserLicensesResponse) GetJSON403() *Forbidden {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r UpdateCustomerUserLicensesResponse) GetJSON404() *NotFound {
 	return r.JSON404
+}
+
+// GetJSON408 returns the response for an HTTP 408 `application/json` response
+func (r UpdateCustomerUserLicensesResponse) GetJSON408() *RequestTimeout {
+	return r.JSON408
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
@@ -3307,6 +3324,13 @@ func ParseUpdateCustomerUserLicensesResponse(rsp *http.Response) (*UpdateCustome
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest RequestTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON408 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -3395,6 +3419,16 @@ func ParseUpdateCustomerUserLicensesResponse(rsp *http.Response) (*UpdateCustome
 			headers.XCorrelationId = &value
 		}
 		response.Headers404 = &headers
+	case rsp.StatusCode == 408:
+		var headers UpdateCustomerUserLicensesResponse408Headers
+		if values := rsp.Header.Values("X-Correlation-Id"); len(values) > 0 {
+			var value openapi_types.UUID
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Correlation-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			}
+			headers.XCorrelationId = &value
+		}
+		response.Headers408 = &headers
 	case rsp.StatusCode == 413:
 		var headers UpdateCustomerUserLicensesResponse413Headers
 		if values := rsp.Header.Values("X-Correlation-Id"); len(values) > 0 {
@@ -3967,101 +4001,103 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7Fxbcxu3kv4rXbNbFerUkCJ1s03XPiiOc6I4F60lrU+V6aoBZ5ocHA0BBsBIYnJUtY/7vLW/8PySLTQw",
-	"N85QpGLZSerkjZcZoBtAd3/d+IBfglgullKgMDoY/xKkyBJU9PFvr6RSmDHDpThL7C8J6ljxpf0hGAeX",
-	"KYLCn3LU5gsN0d/6tef7Z0kUglTAYKZQpyAFwm2KAkz1FqQsASEFDoIw0HGKC2Z7mUm1YCYYB3nOkyAM",
-	"zGqJwTjQRnExD+7v78NgyRRboPGCvsq1kQtUXUL+9ersK7gS/KccgScoDJ9xVDCTiiSJ/atWAm6fXzKT",
-	"BmEg2ML2GVcth4GVmitMgrFROT5G4rAU8Up/lJiQ662y+i4+Tt5zJW94gupMaMNEjGfJf+aoVo8WfOnb",
-	"Ae4bKoX/idorpV+2OvxIDd6ixiyzQ7FB8nd2Nc75DYqwOcaLXBuYYibFHIwEk3INyrcGvaPhEUiTorrl",
-	"Gvc2qaPK3oPHib3d6LgGZ6TANUj6nWXARALTFWg0hos5cAMrmUPMBMS+QSQtWZ5wA5mca1iwBO07XkEy",
-	"yVIf10Wl0Lp1P1atSxRMmG4nksgF48Ku7cQOOItj1NotH6kMy6xQeMcWy4xWivstzmSexDK+XnIziOVi",
-	"s+C+64eW04LdfYdibtJgfHB8GAYLLorvo04HpFAvpdBI/udLlrx1w2e/xVIYdKqy5TLjMQ3Z/t+11feX",
-	"ShH7ZGOqg8PZKDmIj6b95+w59o/i4+P+i9kR9g+mz5JnsyG+YKNREK4N4I8CrZ9dSEXWtkRlOGpgCoGL",
-	"G5bxhIZPKWmd5fu18X8f/CANoJD5PAV2w3jGphlCxmO02oGcwcWbKxge4wt2MnrWHx6cjPpHMWJ/Oj06",
-	"6o8OnyeHODtOXpwcQ+97Hiup5czA4ckxvD7cG8OwajSEEQjEBJNB8CEMvKyrH9re6zvf+/vhh4G+zs+S",
-	"4P5DGGjDTK5fyQSD8dFwWE7Lf1kdaRBfWyWD+/rE/rvCWTAO/m2/inL77l+9T4+/9RPpprU5tF+yBPzE",
-	"DiByQxiBXVca8AbVqhhwa0PMwIzxDGm461F03XA2SOVf2V9zACTW11JNeZKg2GF9PZHuZZcDsCZq5DUK",
-	"63CsY2eCHCAYMiyru7Dh39mZC/tzxYTRICSwLJO3mICSGX6CoTkTBpVg2QWqG1RuBXy2QSo6B9c70AsD",
-	"+AoN45mzwUzO55hALqzDpjBT6QA8CUHYlQQahfkEo/ODNF/LXCS/gV8qEA8IaWBmhdjmh6oI/CIeTW3D",
-	"/eMDdtg/mh2e9J8nJ6x/iMPZi+lz9iw+GNnFeMM1t+6KojRCzGzIfci7dLqSo9KVlMP1dD7Euldq09lR",
-	"IUhISM5aSgshQSJR06jhHdfGPsPd9w3qPvmqOWerTLLkUsrvmJrj57Mn3zFcSgnUtRu0Il2YymRFoMda",
-	"zAi+519+AuWtKfMYr0QZuD6f/r5vqHXuRiBhhk2ZtnMu7EqY2kFhcYrJS1Bo1ArYzKCC6K390j+1XyLQ",
-	"GEuR6AGcCsiXiYWAXAPJjwncpjIj6GAbZMY66pBgpMIlsgJFcg2azRB67jNPcLGUdij21sa+1nMb5V04",
-	"SezKvWXcyj+zeIVE52K+If/jwhweBITG+CJfBOMq6HNhcI7KYcsnmPUrwXKTSsV/xuTzzXe9VzfRU2TK",
-	"Booi3C641lzMQ1iwzI4LJiFMWZKtQPO5wMTOH94tLapdm4937971T3OT2pQsZga7oTernrABiSQnB5Nr",
-	"hF70JYkT7TUnqAPeP8kU6HxpwT0m32PC2SX18vmmouwdqHuw/Xf7H2sw0bos0ZP7ojIIUXunNnH7Ts7b",
-	"82gzgDhlYo5lSscKmQmMyeoB+8eMEq1CKaavMSFY13NhEaKvCce6Wa9SCpqA2EjVvZIinU8jmy+YEi4S",
-	"KCaRKFyRBIN2ehiuA46u5puwqeinUGJTT1sS0zCIFTKDyanZUB+omoNbpiGWiwU3xhlb2bj1rH3DF9jZ",
-	"w9MUp7Zr4h92iKdzCP0TX2jKYQYPtfIr61RFeWqrtPzxbSuMpUp2at0uWeZabc8qMzSVia87orCR5X1w",
-	"qq1HraWfQRi8xYW8wfpvHzp66yhdPUmZbKuaCpnu1nG1vnC91YcufytN3A/quOYXPFDoMQG5uBbyVlgX",
-	"klIuuAt89VXfaa65QK1B5RmCzuMUGOWDM4UIGpnZ8/KRP00t3LDgI0N2g5pc1pqQsLS9GFxY4+dGkzsu",
-	"HLR9gKoVrMoiKowMC7Yir63R/qSU/VY9aK2BOheyLPSFoCVIka0givUy8g1pasGkuLATJPLMA0RXT+qY",
-	"oLIKuM0iq375DJhYdS2Anfvb7AOKJ7wPoN5oknfSxxVjHru4L95c7bSc9XW+WfCLN1c1v7VdUgpl21BB",
-	"EVMv3NOusFfUCN8HJGYVIUIf/tbjVd3flD2Hzb2DhncO27X6zvK3G+7K5cjp3zE2Vr01wTtHzEdzaxPC",
-	"lX0tXCwkhd4yn2Zcp5iAXmKWcTHfq/vDcyVjJPAZhMFFHseYoBXKGWWnIyyk0udsjt04ZcnmSCJRGdrb",
-	"bRtnWMzHRU6SXlos0W7tSpC7KurXfLHMcIHCeO1YdstWGuxC2XsJ17g0tB7tImCGT3nGzQpuuUmd/63G",
-	"ImXL3ZZYyvQPeGe6dX2XIpXImNM4lgvUPkcjcX3w8Y1OpcyQCd/qucIbLnP9iJZ9PvVw09Z36k1uwTtQ",
-	"4dqwTYcg8NaCqxlXfmOgaGAXm7I9ehmYUmxFkZLNuaAJOm9s4D3U3nnXO7ZtaVj2SuZdmwrfyFtYMLEq",
-	"9VowE6chsFhJrW2mSxrqEGLbAEU9m/SMhsPhcOz2KamgTu/5NJj+dBlyVJv7CLThWQYGs0zbV93s+BIp",
-	"zdFMZpm81Q0nuEtu65W0vegHlCRV7DJWSCVHZqpJBM1/xhBmSi4gqoYserQs666RlsKGGW3I3Zip9vpu",
-	"2lGXr6tvnbZH4dQjkVkDMX+hIeEKrbtetb1LwvUyY6vNwcY2SU3Qc5vRMn+CndytYdE+eK64iPmSZVtl",
-	"tiC2z8UmmbsiXH04urrbNikFNu50+BdvrtYnx7ldi+AsDHQmqMmuCuspUglIZZZo4GYAZwIYnJ9evvpm",
-	"IigPd9iMQmTkjJLrC8wwNhYyOpDHqXLwktrz9ri+Q+aGn/ZQBxPRTniLOlyxJ9VV22JGuww0ZsJ7gykC",
-	"065EE8KC3fWGIZAdwD//539B53qJIsGEvsVS6HyByR70GvIAL3UmrLv3KxxI0fY28QthfelH6U8gSzU/",
-	"m6Pa2sz3bOzdsxmFTmWeJfQz9EiOvTq4bEc7sQVK1o17F2UbW8QnnxIsQ89+qDZT/SLf2w1EF0tr24yT",
-	"jtVC1Pm0fCakXCnXtBX89OuA7GCbeFOZz1Pz5L2v+T83R42luc3b7QJu63GIrOlPhPtbI1zn1Or4dmdE",
-	"2wAgvwdU63TZgGl/M5T5B4KUzd2AzvVS2QttWbtiU4cVP6ZwfdZdt5aKk8Y2+qbo+tvJPhudrff9FX2b",
-	"ujnzSugYBVNc+n7jOFd+42hrX8XGfRt/Z1xbECcM44KLOXWXEAOi0Na92+zUunJaP03JdjbKc7/BX3J+",
-	"NmhQWml9z79rnr65vDwvaiaxpJ0EZkDhUqFGAqiglxjzGY87ZG4t/A4r8/tZ7a7tP3asXLOPnZv1kFbp",
-	"2bX0v0GWmfShupFCnWfGxbGlklNsL3u94fVIXkcue06pm9X2DMQ31SXq+Qa/2mGs9km38sgd3TLPbrTh",
-	"ry2+feaHfDFFtbE5BEEP+NR59LBzG3XNt23lgv+MD/Sx3W2OtrrNmjK1PjvHs2EynVJ5S5UzKsAXJJqO",
-	"DPohz3MKte+0rlmc+sXNtJYxJ19XQhPi4DY6Kz1Ayw1ts/Im76dLRcL73jGV9D0ubmR2U3il3X3wfccw",
-	"X9EGSkeCrGsk0bZcJeXSSJ+N2U9SgaJNKLcOi/Qo9IQyP0vtvaO1MNUhzMbcqC5Br5FUl8mYF6n574xl",
-	"GvdeuiZsAmEDAyYEFnJhZB6nzp89GnQVBYZ7ysLO3Ouj4XBIhlJ871wMH7sxV3Fa9zqYWqY+byVjfIc8",
-	"bd2Gu6r/nZPWtmsb2jDOFTerC2Jv0NA6HslpbtPV4tvXhUzfvrts0fW+fXcJp56M4hIMTzLPdeFaHRnE",
-	"c0QG8NoRBscwCRovjosHfyEWwP0kGEzEq4zxhR57lgAluLSZshdC5GikEfSIeI8/5Syr0UntE0pmqCPo",
-	"ua04qSAq9rGivXAiomqfLYJeMbCVg6meJhaqbRHvlpGr9zh1bB5BUldzlRqzdEwRm4MWORuLyX49udza",
-	"YrkAFowTCHJ4NVeZb0SP9/fn3KT5dBDLxX6duN6XWu/XG2nBuuCUsJViselTIX49D/Su7JVt9ZVrFV5d",
-	"nMPp+Vm12zMRf3Fuqb4/6iuGRdd/oSqaQ6csAc0TejrjKAwRtzUwJXORADeDiZiI10SBLqBszJTiqGsz",
-	"56bZ0fU9x98OffdimeTD4WH87btL+oBU0gsnojjfkK3CjhNGnlPZpIb0tp860nTqaG8iLP6MU1k5/nYf",
-	"UFD9C4OwAc1r7v4IgRPInoioAfaj6tEqh6BBvsaVrp3GKHYpStYOLNg16togH93d0YvHd3eVPMWImw3p",
-	"CvSiRqIT7bnxKp+dCLtIrJvWcDQcUQ9Hw0MyHJkbYNTMy87yg0bi86UI2gbUWq+UIk6EkTKE25THqV9D",
-	"PgHgc+ESefTjQeGBzWYURmC6IrUvkBlgMdWGuZiPafO/Yh+0XbGV/eLNlfUGrZot/EejBFv+3CjFNn5d",
-	"L5vuRVYX0ita/y8qKtimLDOkMksKr3nx5so5mqwqk3vv8f3ZZctRyCUKLXMV40Cq+X5hnPv2WYs2uKFD",
-	"MJ3m/s///r+mdZe2HYTBDSrtPMpoMBwMPU1GsCUPxsHhYDg4JPxoUoof+w7A/2w/z7EDspwKfWtVPRgO",
-	"7SxnWAAqOrvDNbCM3+BL4KbiMxMGcPmh57MO6pvnxDX/KxqXogRrh2wOhsMnYwM2kqAOMuBlhyqfgGp8",
-	"7FTqeq1Ufb/rgEM96Afj9x/CQOeLBVOrYBx8Z9G0FZxyNxvO2FxbkOGH9YN9ed+6+NWus+v9Z0lCpuNi",
-	"LE6pPswoIGgHC5j9z+2l2mgTwvHwsDot1znbb5ElxBT6LSfcCrGyUms7yr+rqbbvHm5/t4O2/tAqKUf9",
-	"4WVyMyr38/XGxXLZCmQFC5RwwBqPAE49o8pxRDWWh6k8zcuxuyaieJvV8Zt7ifb+TCo1FlwweVuR0/QA",
-	"XtuMs6S8ug0DiqnA9cTG/qKznvR7lPUNsDLDSVzWZZ+x7nTPOfLWEq6GqHky+X33pFWP7BfHIu/D7Y+u",
-	"rapwY1XBSFBociVCX8Qo9BhtOq16Xq8hVBaV4IzlmaHc6pEliq2MDF/cp22+h8SiakanUAfHXVKxOyfV",
-	"QZEePkLIH+2yqigjCRW5LZqsdjUc3jCbJL4wTJmvmMHuAw0PEIV3kaa+B7JFkNci+RRiOMO2ZlfYgA5B",
-	"W/NlGfxdcuH2q6J/RNDDwXwAUYtW+48WqTbaeIr6x7KXYMNp3ePRwWN1KArPvtbbW9sd81w4iArOW2Rj",
-	"2jUuzd4Ds+4of7sFozbrcNuYl54NbsnpUQ3Ll9y108bgnQkhZhr7XGgUmht+g9lqk8xFfSXYeAz65Fcs",
-	"jnVB1+imHylzcaT/aWVunO//QtfCyBOf7d/BwFeNRNUXMLheS3E3CbZOS30q2YpBal2Wsd5/nfG6e+cf",
-	"PiHwa1JSO5DfRlJqm/74xJDwaBdIWLtagF4ZbX+lcZSNXtoBPlYnzH9LsFrC07+i0WvXVdQgaoW3SpRa",
-	"uDO9/0u1Cu/L9PlB7Foja5S1vOq8dscBh7KwWOevWUVzU/A1cCIolVCDJi+NsknibVC5HGg7vScc6YoO",
-	"WPqdiE1Ys1D0uyqz/5yQc8sbtZt4dnh60yUzO7y6frvLr3Qi5aH3951Uv8MuAt1Jk8lG81i6wPUrMEoW",
-	"/zjY5Q6NoJPANWpxpkZDOsZeusCP2VJp7pp0F0M6TCQE7U5LTiuC7L+MhzwaHm1/o36bwO/EpbKumax5",
-	"1tKNbvWsVOjc6FbrUXWNl+34cEBMHir+ruWoLyEqdrHJXY4GA5vLDSYi0shUnEaO+YTEyMinDkYUHTVY",
-	"ndJXQZcFndmfeepAnA87W+L9/elpy1eerPCw/HyFB1eZ36XssPzMZYfT1oL8Vet6kzrOaj4uZ7JTLFVS",
-	"HbSg0XwJJZF+qqgwN109kJ7YeNE9psFXjSMIxRG05q9XDxxM+Cy5RJsFvCWf6PR8f4bJP1iYzL3zX4+R",
-	"LijsFCern9yBz0+VmBDRirKTFm+n3MaZiNr5Cr9BOYbblBlgAiYBUsLlu5sEkHCWyTnoVN5qYBriFONr",
-	"mMo7dGd23EbwlMXXYORE2BZdvb2MpjsE11+dzWwMbL9ZPuB4Yv/y6UAtSy5OptEQ2fXwpwv8I7nAdZ7Q",
-	"A67wD4yQ1y7otfa0tGlGx7EcIlJ57otjhGOygXcxgAvuiIKuxkzEDrpTq6CSu7vcJqLyFIVfDxsXs9K9",
-	"ZyJbAV3pSfzEMgBUVXdi2FRX17J6u24/db94y7GLGB1vxkUraowpakR+X7SMFMXdc46EGlHxI/K7pRq4",
-	"cfTPidjI/4TIeoeo5JrNZK7KI6AKXSAi4OSIZx74kkApriaidWzTMRCIVZSEvixHtzEq9DU57W7sIPJT",
-	"7R60LPO3n6VczMcTQRHSpgo0IDPGMx2Wd5P4u0oG8La8Ha2ia3VdZMIqCoUb6js7HAVVia7yc0e0rEIJ",
-	"xjyx2RIx/OiOYXfR5i53sExECwrs0UA42kbjJhZtGx+Oy2Yv3lyFwGhm/XSZW26hhJBmIlr3wmpkRofu",
-	"YECLC8tMcTlWRZr1mMQOprtQDhcTYVcAMe78narvPwzqvO0IehR9NHCR4F2RRA47S6Kb2db+wl/U5kuZ",
-	"rB55A2YnYfoPBwrCToGHXQIfP1TVfH3nuRQ/iowLhN55xgSM9mqSH01fHA2Pp8P+s2fPn/ePjk+e91mS",
-	"jPovXpyMjvBkdDg9edEt+bAl+fH9h27ydnA8G8bPps+xP4pHrH/EnmP/BTs+7g+TZ/EIn80O2Gi4++Wd",
-	"25n6G/BP40K4EudYr2T94xKVdU/OT1IX1vVwd2FRtQXKBHx78eMP8CMRuSfCtXMr62fUe+1RCKFrcXrb",
-	"aN5wfd+NgdcS1jfeMWq6q/XWZwZ4x2KTrbw/dcvCUfvZgqIL7e86n/EnoHsI0B2Nduhi/cpVeu94F306",
-	"Lk38XaDIAiaxzZTUjRl1k7jWPM3w/gPlOiRyx0XCwSlkMmYZREVHSQQ9jQjRgl0jqFw4vklFux3v748O",
-	"ng2Gg+FgNH4+fD7cVOMsSSIN9u3p+dmgReNly2W/TvRnS95fKpn0h6MB+zlXeItTzQ3qgUBDaNMPRkdx",
-	"cK0UUUKn6sRQiisy20Gb3+HGtLPo2E7iOt7XGwbDbcwa5Y95FvCoaqDapG03cK7kFN1d4nTf75Rl1rl5",
-	"3aSKU9RGMSNVvUXPTLz/cP//AQAA//8=",
+	"7Fxbcxs3lv4rp3q3KtRUkyJ1sWW69kFxnIniXLSRtJ4q01UNdh+yMWoCDICWxGRUtY/7vLW/cH7JFg7Q",
+	"N3ZTpGzZSWryxks3cM4Bzv0Dfg1iuVhKgcLoYPxrkCJLUNHHv72SSmHGDJfiLLG/JKhjxZf2h2AcXKYI",
+	"Cn/OUZsvNER/69ee758lUQhSAYOZQp2CFAi3KQow1VuQsgSEFDgIwkDHKS6YnWUm1YKZYBzkOU+CMDCr",
+	"JQbjQBvFxTy4v78PgyVTbIHGE/oq10YuUHUR+ders6/gSvCfcwSeoDB8xlHBTCqiJPavWgq4fX7JTBqE",
+	"gWALO2dcjRwGlmquMAnGRuX4GIrDksQr/VFkQq630uqn+Dh6z5W84QmqM6ENEzGeJf+Zo1o9mvClHwe4",
+	"H6gk/mcar6R+2ZrwIzn4CTVmmRXFBsrf2t045zcowqaMF7k2MMVMijkYCSblGpQfDXpHwyOQJkV1yzXu",
+	"bWJHlbMHjyN7u9JxDU5JgWuQ9DvLgIkEpivQaAwXc+AGVjKHmAmI/YBIXLI84QYyOdewYAnadzyDpJIl",
+	"P26KiqF17X4sW5comDDdRiSRC8aF3duJFTiLY9TabR+pDMssUXjHFsuMdor7Lc5knsQyvl5yM4jlYjPh",
+	"fuqHttOC3X2HYm7SYHxwfBgGCy6K76NOA6RQL6XQSPbnS5b85MRnv8VSGHSssuUy4zGJbP/v2vL7a8WI",
+	"fbKx1MHhbJQcxEfT/gk7wf5RfHzcfzE7wv7B9HnyfDbEF2w0CsI1Af4o0NrZhVSkbUtUhqMGphC4uGEZ",
+	"T0h8SklrLN+tyf9d8IM0gELm8xTYDeMZm2YIGY/RcgdyBhdvrmB4jC/Ys9Hz/vDg2ah/FCP2p9Ojo/7o",
+	"8CQ5xNlx8uLZMfS+57GSWs4MHD47hteHe2MYVoOGMAKBmGAyCN6Hgad19UPben3nZ383fD/Q1/lZEty/",
+	"DwNtmMn1K5lgMD4aDstl+S/LIwnxtWUyuK8v7L8rnAXj4N/2Ky+37/7V+/T4T34h3bI2RfslS8Av7AAi",
+	"J8II7L7SgDeoVoXArQ4xAzPGMyRx173ouuJsoMq/sr9mAIisr6Wa8iRBscP+eiLeyykHYFXUyGsU1uBY",
+	"w84EGUAwpFiWd2Hdv9Mz5/bnigmjQUhgWSZvMQElM/wEojkTBpVg2QWqG1RuB3w2IRWTg5sd6IUBfIWG",
+	"8czpYCbnc0wgF9Zgk5upeACehCDsTgKNwnwC6fwgzdcyF8lvYJeKiAeENDCzRGyzQ5UHfhGPpnbg/vEB",
+	"O+wfzQ6f9U+SZ6x/iMPZi+kJex4fjOxmvOGaW3NFXhohZtblPmRdOk3JUWlKSnE9nQ2x5pXGdHpUEBJS",
+	"JGc1pRUhQSJRk9Twjmtjn+Hu+wZ2n3zXnLNVJllyKeV3TM3x8+mTnxgupQSa2gmtSBemMllR0GM1ZgTf",
+	"8y8/AfPe4F/yBcrcfD7e/bzgJ+7gPOEJbQOmFL9BuOUm5S6f0mR+vrBRHEvAuBFe2odTGwzeMg1xysQc",
+	"kwFcoEhseMjmjItPID9rCnmMV6J0/J9Phn5uqE3u5Jgww6ZMW50RVoRTK1oWp5i8BIVGrYDNDCqIfrJf",
+	"+qf2SwQaYykSPYBTAfkysSE010D0YwK3qcwo9KI1MdbRhRSGK1wiK6JwrkGzGULPfeYJLpbSimJvTfa1",
+	"mdtR8oWjxGr+LeOW/pmN94h0LuYb8mcuzOFBQNEsX+SLYFwFTVwYnKNysfkTrPqVYLlJpeK/YPL51rs+",
+	"q1voKTJlHW0Rriy41lzMQ1iwzMoFkxCmLMlWoPlcYGLXD++WNitYW4+3b9/2T3OT2pQ2Zga7UxdWPWEd",
+	"OlFOBjrXCL3oSyIn2msuUEd69CRLoPOlTY4w+R4Tzi5pls+3FOXsQNODnb/bfluFidZpiZ7cFpVOnMY7",
+	"tYnvd3LeXkebQTnzWKbErKCZgllZPWD/mFGiWjDF9DUmFBb3XFgB0deUB7hVr1IyWoDYSNW9kyKdTyOb",
+	"b5ky3Kakgkgid08UDNrpdbgesHUN3ww7i3kKJjbNtCWxD4NYITOYnJoN9ZVqOOeF5GLBjXHKVg5uLWvf",
+	"eq3OGZ6muLedE/+wixg7Reif+EJTDjh4aJQPrPMV5b2t1PLHj60wlirZaXS7ZZkbtb2qzNBSJr5ui8J6",
+	"lnfBqbYWtZa+BzaWWsgbrP/2vmO2jtLfk5QZt7KpkOluHlfrG9drfejy31LFvVDHNbvgA4UeE5CLayFv",
+	"hTUhKeXSu4T/vmo+zTUXqDWoPEPQeZwCo3x6ptAGfMzsefp0GefZ4CNDdoOaTNYakbC0sxhcWOXnRpM5",
+	"Lgy0fYCqPazKwqocAxZsRVZbo/1JKfutetBqA00uZFkoDUFLkCJbQRTrZeQH0jSCSXFhF0jkmQ8QXT2u",
+	"Y4HKKuo2jazm5TNgYtW1AXaeb7MNKJ7wNoBmo0XeiR9XzHrs5r54c7XTdtbX+WbCL95c1ezWdkrJlW2L",
+	"CgqfeuGedoXRosb6LiAyKw8Reve37q/q9qacOWz2XhrWOWz3OjrbB07clcmR079jbCx7a4R3Ssx7c6sT",
+	"wpXNbbhYUAq9ZT7NuE4xAb3ELONivle3h+dKxkjBZxAGF3kcY4KWKKeUnYawoEqfszl2xylLNkciicr4",
+	"Xm/bcYaN+bjIidJLG0u0R7sSZK6K+j9fLDNcoDCeO5bdspUGu1H2XsI1Lg3tR7sJmOFTnnGzohTU2d9K",
+	"Filb7rbFUqZ/wDvTzevbFKnEyBzHsVyg9jkakeudjx90KmWGTPhRzxXecJnrR4zs86mHh7a2U28yC96A",
+	"CjeGHToEgbc2uJpx5RsrxQC76JSd0dPAlGIr8pRszgUt0HmjAfrQeOdd79ixpWHZK5l3NWW+kbewYGJV",
+	"8rVgJk5DYLGSWttMlzjUIcR2APJ6NukZDYfD4dj1eakhQe/5NJj+dBlyVFv7CLThWQYGs0zbV93q+BIz",
+	"rdFMZpm81Q0juEtu65m0s+gHmCRW7DZWSCVbZqpFBM1/wRBmSi4gqkQWPZqWddNIW2HDijbobqxUe383",
+	"9ajL1tVbz20pnPpIZNaImL/QkHCF1lyv2tYl4XqZsdVmZ2OHpCHouc3RMn+CTvhWt2gfPFdcxHzJsq00",
+	"2yC2z8Ummrs8XF0cXdNtW5QiNrb5YZJw19A9r0l8xjKNXX2/izdX6yvnbLIN72yM6PRTk9IVqlXkGZDK",
+	"LNHAzQDOBDA4P7189c1EUJLuAjfyn5HTWK4vMMPY2HjSRYCcygovaTyvrOvtR7c2xM9gItrZcFGkKxp+",
+	"XYUvZrRLT2MmvKmYIjDt6jchLNhdbxgCKQn883/+F3SulygSTOhbLIXOF5jsQa9BD/CSZwqE9z7AuhRj",
+	"byO/INbXhZT+BLRU67PZ5a2tfM865j2bbuhU5llCP0OP6NirR55tVyi2xJl1zd+F2Ub//dmnjKShZz9U",
+	"nWq/yfd2i7CLrbVtxYnHaiPqfFo+E1IilWvqsz/9PiA92EbeVObz1Dz57GvG0a1RY2tuM4W7RL51J0Xa",
+	"9Gf4+1uHv86o1YPfncPdRnTyewh5HS8bAt7fLAT9A8WbzVZB536p9IXwAK4S1aHFj6lqn3UXtaXixLH1",
+	"vim6+XbSz8Zk63N/Rd+mbs08EzpGwRSXft44zpXvKm2dq0BFtIPzjGsbxAnDuOBiTtMlBC8puHXvNicF",
+	"7lWxSdnOSumDz1UJqNrAQamldUBF1zp9c3l5XhRUYkltBmZA4VKhRgpQQS8x5jMed9Dc2vgdWuabXe2p",
+	"7T9WVm7Yx67Nukur+Oza+t8gy0z6UFFJoc4z4/zYUskptre93vB6JK8jl1qnNM1qe3rih+oi9XyDXe1Q",
+	"Vvuk23lkjm6Zh45a99cm3z7zQ76Yoto4HIKgB3xePXrYuI261tuOcsF/wQfm2G42R1vNZo2Z2pyd8myo",
+	"TCdVXlPljKrzBUKpI71+yPKcQu077WsWp35zM61lzMnWlaEJAZwbk5UWoGWGtml5E1TVxSLF+94wldhI",
+	"Lm5kdlNYpd1t8H2HmK+ou9KRPesaAvcRWbQlugS7GulTNftJKlDUvnKbtMidQg/l80u41nWCYht4lCgr",
+	"amDW1d2x2GSrMdQ6Q4WMQmcO3KtuycwtjwleYqV2K8siszf1CZ/NiIzMChhiph04BY6GQzu5g590ONUO",
+	"0W3M5Ooi6TVKAGXq6GXU/JdEvffSDWHTHevGMCFx5MLI3Arkg0LEolZyTznjmXt9NBwOSa2L751b92N7",
+	"jBW8ea8DtGfqG6k8PLBDVrlucboaGZ2L1rZC1hFjnCtuVhcERCHROkjMaW6T6+Lb1wVN3769bCE3v317",
+	"CaceV+PSIX/eINeFI3C4Fg93GcBrhx0dwyRovDguHvyVAA33k2AwEa8yxhd67AEPlI5TX2gvhMghiiPo",
+	"0RkM/DlnWQ1ZbJ9QMkMdQc91FaWCqGjJRXvhRERVyzCCXiHYyhxWTxMg2Y6Id8vIVaccOzbrIaqrtUqN",
+	"WTrQi82YiwyTxWRt/DkDaxzKDbBgnEI2F13nKvOD6PH+/pybNJ8OYrnYr59h6Eut9+uDtILQ4JQiQcVi",
+	"06eewnrW6g3vKzvqKzcqvLo4h9Pzs6pxNRF/cUa03ur1xc9i6r9Qzc/F0iwBzRN6OuMoDGH4rWWTOQEJ",
+	"BxMxEa8JDV8E3jFTiqOurZxbZndywx/3sKLv3iyTfDg8jL99e0kfkAqQ4UQUR12yVdhx2MzDa5sol972",
+	"A2iaDqDtTYSNluNUVm6qPQcUpz4KhbDu13Pu/gitDTYpTkTUSE2i6tEq4yEhX+NK1w7mFA2XEoAEC3aN",
+	"uibko7s7evH47q6ip5C42ZBcQS9qpGXRnpNX+exE2E1izbSGo+GIZjgaHpLiyNwAo2FedhZLNBI0MUXQ",
+	"1v3XZqWEdiKMlCHcpjxO/R7yPozPhSs7oJcHuQc2m5EbgemK2L5AZoDFVMnmYj4mHEMFpGibYkv7xZsr",
+	"aw1aFWb4j0bBuPy5UThu/Lpe5N2LLC/EV7T+X1TU201ZFElllhRW8+LNlTM0WVXx99bj+7PLlqGQSxRa",
+	"5irGgVTz/UI59+2zNjbihs5Ddar7P//7/5raXep2EAY3qLSzKKPBcDD0iB/BljwYB4eD4eCQol2Tkv/Y",
+	"d+nGL/bzHDtKJ6dC31pWD4ZDu8oZFuEfHeOyQUnGb/AlcFNB2ykGcNmsh+YO6jgAOnbwVzQuoQrWzlsd",
+	"DIdPBmxspGwduMbLDlY+AWr62LHU9VrJ+n7XWZe60w/G796Hgc4XC6ZWwTj4zgaSlnDKNK07Y3Ntgwwv",
+	"1vf25X1r4le7rq63nyWemk4OsjilajYjh6BdWMDsf64tbL1NCMfDw+rgZOdq/4QsIdDTb7ngloiVpZpA",
+	"9b+rpbbvHm5/twOB/9AuKaX+8Da5GZXQBL1xs1y2HFkBaKU4YA0SAaceHObgrhrLc3UeseaAahNRvM3q",
+	"8Zt7iRIgk0qNBazN5lWF6dMDeG3z4xK969ob5FOB64n1/cVkPek7qvV2XZnhJC4NtM9Yc7rnDHlrC1ci",
+	"ah5Sf9e9aNUj+8UJ2ftw+6NruyrcWAMxEhSaXInQl1wKPkabDi6f1yselUYlOGN5Zii3emRBZSu4xLci",
+	"qCn5EFlUe+kk6uC4iyp256g6KNLDRxD5o91WFfoloZK8jSarHoyLN8wmii8MU+YrZrD7bMYDmOddqKl3",
+	"bLYQ8lokn4IMp9hW7Qod0CFoq74sg79LLlx3LfpHBD0czAcQtRDC/2jhg6ONB+p/LGcJNhzcPh4dPJaH",
+	"okzuK9O9tV6er7hAVMD3IuvTrnFp9h5YdYde3M0ZtQGU22ReWja4JaNHFTffINCOG4N3JqSKUJ8LjUJz",
+	"w28wW22iuaivBBtPxD/7gM2xTugacvYjaS5ud3hamhtXPXyha27kia952EHBV41E1RcwuF5LcTcRto6w",
+	"fSraCiG17k1Zn78O3t198vefMPBroms7Ir+N+No2kvOJQ8KjXULC2i0T9Mpo+yuNU3n00g7hY3XZwG8Z",
+	"rJbh6V/R6LWbS2ohahVvlVFqYc70/q/VLrwv0+cHY9catKSs5VVH9zvOapSFxTrazjKamwJdghPhzucO",
+	"mig6yiYJZULlcqDmf084iBidFfV9k02xZsHod1Vm/zlDzi1v1C5l2uHpTfcN7fDq+kU/H2hEyvsP3nUC",
+	"Ew+74H7Pmrg732EqSjprt6GUBxLGwS7XqQSdcLNRC+E1GtKNBqUJ/JiWSrNr0l0M6VCRELQ7+DmtsL7/",
+	"MhbyaHi0/Y36xRK/E5PKulayZllLM7rVslKhc6NZrXvVNYi5Q+8B4Y6o+LuWo76EqOi5k7kcDQY2lxtM",
+	"RKSRqTiNfHOV8CP51IURxUQNDKr0VdBlgcz2x7c6Is6HjS2hFP+0tOUrT1Z4WH6+woOrzO9Sdlh+5rLD",
+	"aWtDftC+3sSO05qPy5nsEkuVVGdGSJovoYT9TxUV5qarB9IT6y+6ZRp81ThNUZyma/569cAZi8+SS7Qx",
+	"y1vyiU7L96eb/IO5ydwb/3Uf6ZzCTn6y+smdXf1UiQnBwig7aeF2yjbORNROg/gG5RhuU2aACZgESAmX",
+	"n24SQMJZJuegU3mrge4UwvgapvIO3Qkj1wiesvgajJwIO6Krt5fedAfn+sHZzEbH9pvlAw7V9i+fDtSy",
+	"5OKQHYnI7oc/TeAfyQSu44QeMIV/4Ah57a5mq09Lm2Z0HCIiIJXHvjj8OiYbcBcDuOAOKOhqzATsoOvB",
+	"CuC7u9ZvIipLUdj1sHFHL12BJ7IV0O2uhE8sHUBVdSeETXWLMauP6/qp+8VbDl3E6KQ2LlpeY0xeI/J9",
+	"0dJTFNcQOlRsRMWPyHdLNXDj4J8TsRH/CZG1DlGJNZvJXJUHVhU6R0SBkwOe+cCXCEpxNRGtQ6YOgUCo",
+	"oiSs3YxHhVyqyWl3+QiBn2pXumWZv8gt5WI+ngjykDZVIIHMGM90WF6z4q9dGcBP5UVvFVyr604WVkEo",
+	"nKjvrDgKqBLd6ugOlFmGEox5YrMlQvjRddPuztVdrpOZiFYosEeCcLCNxqUy2g4+HJfDXry5CoHRyvrl",
+	"Iggy8T0RrSuCNTKjPW65hYVlprjnqwLN+pjECtOBk3ExEXYHEOLOX6/77v2gjjKPoEfeRwMXCd4VSeSw",
+	"syS6GRvu735Gbb6UyeqRl6F2Aqb/cEFB2EnwsIvg44eqmq/vPJbiR5FxgdA7z5iA0V6N8qPpi6Ph8XTY",
+	"f/785KR/dPzspM+SZNR/8eLZ6AifjQ6nz150Uz5sUX58/74bvB0cz4bx8+kJ9kfxiPWP2An2X7Dj4/4w",
+	"eR6P8PnsgI2Gu9/juv1cwYb4p3G3XRnnWKtk7eMSlTVPzk7SFNb0cHf3UtUCZQK+vfjxB/iRgNwT4ca5",
+	"lfUT9b22FELo2pxeN5qXnd93x8BrCesbbxg1Xdt76zMDf3DB21O3LRy0ny3Iu1B/19mMPwO6hwK6o+HJ",
+	"9hfWLqC1r412oGz90l5673gXMXRcG/m7CD6L6IptRrJuTMSbeLfmIYh37ylFIpI7rqIOTiGTMcsgKiZK",
+	"IuhpRIgW7BpB5cLBVCq07nh/f3TwfDAcDAej8cnwZLipNFpiSxqg3dPzs0EL/cuWy379fABb8v5SyaQ/",
+	"HA3YL7nCW5xqblAPBBoKUr0wOmqKaxWMMuKqTj6luCJtH7RhIU6mnbXKdu7X8b7eIAzXzzXKn2Utoqpq",
+	"gKq32x7gXMkputvo6cboKcusTfS8SRWnqI1iRqr6iB7QeP/+/v8DAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -111,9 +111,23 @@ func flags(fs *flag.FlagSet, cmd string) (*daemon.Config, *slog.LevelVar) {
 		"database: sqlite:PATH or file:PATH (embedded), or postgres://USER@HOST:PORT/DB")
 	str(&cfg.JWTSecret, "jwt-secret", "LICENSES_JWT_SECRET", "", "HS256 key, the raw bytes of the value, at least 32 (development and tests)")
 	str(&cfg.JWKSURL, "jwks-url", "LICENSES_JWKS_URL", "", "JWKS URL for RS256/ES256 tokens (e.g. Entra ID's discovery/v2.0/keys)")
-	str(&cfg.JWTIssuer, "jwt-issuer", "LICENSES_JWT_ISSUER", "", "required iss of JWKS-verified tokens")
-	str(&cfg.JWTAudience, "jwt-audience", "LICENSES_JWT_AUDIENCE", "", "required aud of JWKS-verified tokens")
+	str(&cfg.JWTIssuer, "jwt-issuer", "LICENSES_JWT_ISSUER", "", "required iss of tokens (required with a JWKS URL; enforced for HS256 when set)")
+	str(&cfg.JWTAudience, "jwt-audience", "LICENSES_JWT_AUDIENCE", "", "required aud of tokens (required with a JWKS URL; enforced for HS256 when set)")
 	dur(&cfg.ShutdownTimeout, "shutdown-timeout", "LICENSES_SHUTDOWN_TIMEOUT", 15*time.Second, "how long in-flight requests may finish after SIGTERM")
+	d := daemon.DefaultLimits
+	dur(&cfg.Limits.ReadTimeout, "read-timeout", "LICENSES_READ_TIMEOUT", d.ReadTimeout, "how long reading a request, body included, may take (then 408)")
+	dur(&cfg.Limits.WriteTimeout, "write-timeout", "LICENSES_WRITE_TIMEOUT", d.WriteTimeout, "how long writing a response may take (a client that does not read is dropped)")
+	dur(&cfg.Limits.RequestTimeout, "request-timeout", "LICENSES_REQUEST_TIMEOUT", d.RequestTimeout, "how long one request's work, database included, may take (then 503)")
+	intVar := func(p *int, name, env string, def int, help string) {
+		v := def
+		if n, err := strconv.Atoi(os.Getenv(env)); err == nil {
+			v = n
+		}
+		fs.IntVar(p, name, v, help+" ($"+env+")")
+	}
+	intVar(&cfg.Limits.MaxConnections, "max-connections", "LICENSES_MAX_CONNECTIONS", d.MaxConnections, "open connections at most")
+	intVar(&cfg.Limits.MaxInFlight, "max-in-flight", "LICENSES_MAX_IN_FLIGHT", d.MaxInFlight, "requests served at once at most (beyond: 503 with Retry-After)")
+	dur(&cfg.JWTMaxLifetime, "jwt-max-lifetime", "LICENSES_JWT_MAX_LIFETIME", daemon.DefaultJWTMaxLifetime, "the longest token lifetime (exp - iat) accepted")
 	maxConns := int64(0)
 	if v, err := strconv.ParseInt(os.Getenv("LICENSES_PG_MAX_CONNS"), 10, 32); err == nil {
 		maxConns = v

@@ -5,6 +5,7 @@
 package auth
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -148,12 +149,41 @@ type tokenClaims struct {
 	ResellerID json.RawMessage `json:"resellerId"`
 }
 
+// errNonNumericDate rejects a time claim that is not a JSON number: RFC
+// 7519 §2 defines NumericDate as a number, and jwt's decoder would take
+// "exp":"1700000000" as well.
+var errNonNumericDate = errors.New("a time claim (exp, nbf, iat) is not a JSON number")
+
+// UnmarshalJSON decodes the claims, refusing time claims that are not
+// JSON numbers.
+func (c *tokenClaims) UnmarshalJSON(b []byte) error {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	for _, name := range []string{"exp", "nbf", "iat"} {
+		v, ok := raw[name]
+		if !ok {
+			continue
+		}
+		if v = bytes.TrimSpace(v); len(v) == 0 || !(v[0] == '-' || (v[0] >= '0' && v[0] <= '9')) {
+			return errNonNumericDate
+		}
+	}
+	type plain tokenClaims // without this method, so no recursion
+	return json.Unmarshal(b, (*plain)(c))
+}
+
 // parser holds what the HS256 and JWKS verifiers share: the jwt parser with
 // the configured algorithms and time checks, and the mapping of its results
 // to principals and licensing errors.
 type parser struct {
 	algs []string
 	jwt  *jwt.Parser
+	now  func() time.Time
+	// maxLifetime, when positive, bounds exp − iat (or exp − now).
+	maxLifetime time.Duration
+	leeway      time.Duration
 }
 
 func newParser(algs []string, now func() time.Time, leeway time.Duration, extra ...jwt.ParserOption) parser {
@@ -175,7 +205,7 @@ func newParser(algs []string, now func() time.Time, leeway time.Duration, extra 
 		jwt.WithLeeway(leeway),
 		jwt.WithTimeFunc(now),
 	}, extra...)
-	return parser{algs: algs, jwt: jwt.NewParser(opts...)}
+	return parser{algs: algs, jwt: jwt.NewParser(opts...), now: now, leeway: leeway}
 }
 
 // errCritical rejects tokens that demand extensions we do not implement, as
@@ -199,6 +229,16 @@ func (p parser) parse(token string, keyFor func(*jwt.Token) (any, error)) (licen
 	})
 	if err != nil {
 		return licensing.Principal{}, licensing.Wrap(licensing.Unauthorized, err, "%s", p.message(tok, err))
+	}
+	if p.maxLifetime > 0 {
+		from := p.now()
+		if claims.IssuedAt != nil {
+			from = claims.IssuedAt.Time
+		}
+		if claims.ExpiresAt.Sub(from) > p.maxLifetime+p.leeway {
+			return licensing.Principal{}, licensing.Errorf(licensing.Unauthorized,
+				"token lifetime exceeds the maximum of %s", p.maxLifetime)
+		}
 	}
 	sub := strings.TrimSpace(claims.Subject)
 	if sub == "" {
@@ -261,8 +301,9 @@ func (p parser) allows(tok *jwt.Token) bool {
 }
 
 // roles accepts an array of strings (or, leniently, one string) and returns
-// them trimmed and lowercased so that licensing.Principal.Has, which compares
-// exactly, treats "CSP" as "csp". Anything else grants no role.
+// them normalized (licensing.NormalizeRole: trimmed, ASCII lower case only,
+// so that "CSP" is csp but "cſp" with U+017F is no role). Anything else
+// grants no role.
 func roles(raw json.RawMessage) []licensing.Role {
 	var list []any
 	if err := json.Unmarshal(raw, &list); err != nil {
@@ -275,7 +316,7 @@ func roles(raw json.RawMessage) []licensing.Role {
 	var out []licensing.Role
 	for _, v := range list {
 		if s, ok := v.(string); ok && strings.TrimSpace(s) != "" {
-			out = append(out, licensing.Role(strings.ToLower(strings.TrimSpace(s))))
+			out = append(out, licensing.NormalizeRole(s))
 		}
 	}
 	return out

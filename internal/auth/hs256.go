@@ -23,6 +23,12 @@ type HS256Config struct {
 	// Leeway is the clock skew tolerated on exp, nbf and iat; zero means
 	// DefaultLeeway and a negative value means none.
 	Leeway time.Duration
+	// Issuer and Audience, when set, are required of every token (iss,
+	// and one of aud), as for JWKS-verified tokens.
+	Issuer, Audience string
+	// MaxLifetime, when positive, refuses a token whose exp lies further
+	// than this after its iat (or after now, without iat).
+	MaxLifetime time.Duration
 }
 
 // HS256Verifier verifies tokens signed with a shared secret, for development
@@ -42,10 +48,16 @@ func NewHS256Verifier(cfg HS256Config) (*HS256Verifier, error) {
 	}
 	// Copy so that a caller reusing its slice cannot change our key.
 	secret := append([]byte(nil), cfg.Secret...)
-	return &HS256Verifier{
-		secret: secret,
-		parser: newParser([]string{jwt.SigningMethodHS256.Alg()}, cfg.Now, cfg.Leeway),
-	}, nil
+	var extra []jwt.ParserOption
+	if cfg.Issuer != "" {
+		extra = append(extra, jwt.WithIssuer(cfg.Issuer))
+	}
+	if cfg.Audience != "" {
+		extra = append(extra, jwt.WithAudience(cfg.Audience))
+	}
+	p := newParser([]string{jwt.SigningMethodHS256.Alg()}, cfg.Now, cfg.Leeway, extra...)
+	p.maxLifetime = cfg.MaxLifetime
+	return &HS256Verifier{secret: secret, parser: p}, nil
 }
 
 // Verify checks the token's signature and claims and returns its principal.

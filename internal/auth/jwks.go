@@ -56,6 +56,9 @@ type JWKSConfig struct {
 	MinRefetchInterval time.Duration
 	// FetchTimeout bounds one fetch; zero means DefaultFetchTimeout.
 	FetchTimeout time.Duration
+	// MaxLifetime, when positive, refuses a token whose exp lies further
+	// than this after its iat (or after now, without iat).
+	MaxLifetime time.Duration
 }
 
 // JWKSVerifier verifies RS256 and ES256 tokens with keys fetched from a JWK
@@ -129,9 +132,34 @@ func NewJWKSVerifier(cfg JWKSConfig) (*JWKSVerifier, error) {
 	if v.client == nil {
 		v.client = &http.Client{Timeout: v.fetchTimeout}
 	}
+	v.client = checkingRedirects(v.client)
 	v.parser = newParser([]string{jwt.SigningMethodRS256.Alg(), jwt.SigningMethodES256.Alg()},
 		v.now, cfg.Leeway, jwt.WithIssuer(cfg.Issuer), jwt.WithAudience(cfg.Audience))
+	v.parser.maxLifetime = cfg.MaxLifetime
 	return v, nil
+}
+
+// checkingRedirects returns a copy of c that applies the https rule of
+// checkJWKSURL to every redirect too: otherwise an https URL answering
+// "302 http://…" would have the keys fetched in clear, where whoever alters
+// them can mint tokens. A redirect the rule allows still goes through c's
+// own policy.
+func checkingRedirects(c *http.Client) *http.Client {
+	cp := *c
+	own := c.CheckRedirect
+	cp.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if err := checkJWKSURL(req.URL.String()); err != nil {
+			return fmt.Errorf("refusing the JWKS redirect: %w", err)
+		}
+		if own != nil {
+			return own(req, via)
+		}
+		if len(via) >= 10 {
+			return errors.New("stopped after 10 redirects")
+		}
+		return nil
+	}
+	return &cp
 }
 
 // checkJWKSURL refuses plain http off the loopback interface: whoever can

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"golang.org/x/net/netutil"
 
 	"github.com/cloudcockpit-oss/userlicenses/internal/auth"
 	"github.com/cloudcockpit-oss/userlicenses/internal/httpapi"
@@ -35,6 +36,11 @@ type Config struct {
 	JWKSURL, JWTIssuer, JWTAudience string
 	// ShutdownTimeout bounds how long in-flight requests may finish.
 	ShutdownTimeout time.Duration
+	// Limits bounds what one client can hold of the server.
+	Limits Limits
+	// JWTMaxLifetime refuses tokens whose exp lies further than this after
+	// their iat (or, without iat, after now); zero means DefaultJWTMaxLifetime.
+	JWTMaxLifetime time.Duration
 	// Postgres tunes the PostgreSQL store (URL is taken from DatabaseURL).
 	Postgres postgres.Config
 	// SkipMigrations leaves the schema alone at start (PostgreSQL only;
@@ -45,22 +51,100 @@ type Config struct {
 	Now func() time.Time
 }
 
+// Limits are the bounds on connections, requests and time that keep a slow
+// or hostile client from pinning the server's memory or its database.
+// Zero values take the defaults of DefaultLimits.
+type Limits struct {
+	// ReadTimeout bounds reading a whole request, body included (a body
+	// slower than this is answered 408).
+	ReadTimeout time.Duration
+	// WriteTimeout bounds writing a response: a client that does not read
+	// is dropped instead of pinning the connection and its buffers.
+	WriteTimeout time.Duration
+	// MaxConnections caps the open connections; more wait in the kernel's
+	// accept queue.
+	MaxConnections int
+	// MaxInFlight caps the requests served at once; beyond it, 503 with
+	// Retry-After at once.
+	MaxInFlight int
+	// RequestTimeout bounds each request's work, database included (503).
+	RequestTimeout time.Duration
+	// MaxHeaderBytes caps the request line and headers.
+	MaxHeaderBytes int
+}
+
+// DefaultLimits are the limits a zero Limits field means.
+var DefaultLimits = Limits{
+	ReadTimeout:    30 * time.Second,
+	WriteTimeout:   60 * time.Second,
+	MaxConnections: 1024,
+	MaxInFlight:    256,
+	RequestTimeout: 15 * time.Second,
+	MaxHeaderBytes: 64 << 10,
+}
+
+// withDefaults fills the zero fields from DefaultLimits.
+func (l Limits) withDefaults() Limits {
+	d := DefaultLimits
+	if l.ReadTimeout > 0 {
+		d.ReadTimeout = l.ReadTimeout
+	}
+	if l.WriteTimeout > 0 {
+		d.WriteTimeout = l.WriteTimeout
+	}
+	if l.MaxConnections > 0 {
+		d.MaxConnections = l.MaxConnections
+	}
+	if l.MaxInFlight > 0 {
+		d.MaxInFlight = l.MaxInFlight
+	}
+	if l.RequestTimeout > 0 {
+		d.RequestTimeout = l.RequestTimeout
+	}
+	if l.MaxHeaderBytes > 0 {
+		d.MaxHeaderBytes = l.MaxHeaderBytes
+	}
+	return d
+}
+
+// DefaultJWTMaxLifetime is the longest token lifetime accepted by default:
+// a day, so that a leaked token does not stay good for months.
+const DefaultJWTMaxLifetime = 24 * time.Hour
+
 // OpenStore opens the store the database URL names and applies its
 // migrations (unless cfg.SkipMigrations, for PostgreSQL).
+//
+// Schemes compare case-insensitively (RFC 3986). No error quotes the URL:
+// it may carry a password.
 func OpenStore(ctx context.Context, cfg Config) (licensing.Store, error) {
 	u := cfg.DatabaseURL
-	switch {
-	case strings.HasPrefix(u, "postgres://"), strings.HasPrefix(u, "postgresql://"):
-		pc := cfg.Postgres
-		pc.URL, pc.Now, pc.SkipMigrations = u, cfg.Now, cfg.SkipMigrations
-		return postgres.Open(ctx, pc)
-	case strings.HasPrefix(u, "sqlite:"):
-		return sqlite.Open(ctx, sqlite.Config{Path: strings.TrimPrefix(u, "sqlite:"), Now: cfg.Now})
-	case strings.HasPrefix(u, "file:"):
-		return sqlite.Open(ctx, sqlite.Config{Path: u, Now: cfg.Now})
-	default:
-		return nil, fmt.Errorf("database URL %q: use sqlite:PATH, file:PATH or postgres://…", u)
+	scheme, rest, ok := strings.Cut(u, ":")
+	if !ok {
+		scheme = ""
 	}
+	switch strings.ToLower(scheme) {
+	case "postgres", "postgresql":
+		pc := cfg.Postgres
+		pc.URL, pc.Now, pc.SkipMigrations = strings.ToLower(scheme)+":"+rest, cfg.Now, cfg.SkipMigrations
+		return postgres.Open(ctx, pc)
+	case "sqlite":
+		return sqlite.Open(ctx, sqlite.Config{Path: rest, Now: cfg.Now})
+	case "file":
+		return sqlite.Open(ctx, sqlite.Config{Path: "file:" + rest, Now: cfg.Now})
+	case "":
+		return nil, errors.New("the database URL has no scheme: use sqlite:PATH, file:PATH or postgres://…")
+	default:
+		return nil, fmt.Errorf("the database URL's scheme %q is not supported: use sqlite:PATH, file:PATH or postgres://…", safeScheme(scheme))
+	}
+}
+
+// safeScheme is a scheme fit to print: a mistyped URL may have no colon
+// where expected, and then its "scheme" is user:password@host.
+func safeScheme(s string) string {
+	if len(s) > 16 || strings.ContainsAny(s, "@/") {
+		return "…"
+	}
+	return s
 }
 
 // Verifier builds the token verifier the configuration asks for. With
@@ -70,16 +154,25 @@ func Verifier(cfg Config) (httpapi.Verifier, error) {
 	case cfg.JWTSecret != "" && cfg.JWKSURL != "":
 		return nil, errors.New("set either LICENSES_JWT_SECRET or LICENSES_JWKS_URL, not both")
 	case cfg.JWTSecret != "":
-		return auth.NewHS256Verifier(auth.HS256Config{Secret: []byte(cfg.JWTSecret), Now: cfg.Now})
+		return auth.NewHS256Verifier(auth.HS256Config{Secret: []byte(cfg.JWTSecret), Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience,
+			MaxLifetime: maxLifetime(cfg), Now: cfg.Now})
 	case cfg.JWKSURL != "":
 		if cfg.JWTIssuer == "" || cfg.JWTAudience == "" {
 			return nil, errors.New("LICENSES_JWKS_URL needs LICENSES_JWT_ISSUER and LICENSES_JWT_AUDIENCE")
 		}
-		return auth.NewJWKSVerifier(auth.JWKSConfig{URL: cfg.JWKSURL, Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience, Now: cfg.Now})
+		return auth.NewJWKSVerifier(auth.JWKSConfig{URL: cfg.JWKSURL, Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience,
+			MaxLifetime: maxLifetime(cfg), Now: cfg.Now})
 	default:
 		return nil, errors.New("no token verification configured: set LICENSES_JWT_SECRET (HS256, at least 32 bytes) " +
 			"or LICENSES_JWKS_URL with LICENSES_JWT_ISSUER and LICENSES_JWT_AUDIENCE")
 	}
+}
+
+func maxLifetime(cfg Config) time.Duration {
+	if cfg.JWTMaxLifetime > 0 {
+		return cfg.JWTMaxLifetime
+	}
+	return DefaultJWTMaxLifetime
 }
 
 // Main is a running licensesd.
@@ -129,9 +222,10 @@ func Start(ctx context.Context, cfg Config) (*Main, error) {
 }
 
 func serve(store licensing.Store, verifier httpapi.Verifier, cfg Config) (*Main, error) {
+	limits := cfg.Limits.withDefaults()
 	e, err := httpapi.New(httpapi.Config{
 		Service: &licensing.Service{Store: store, Logger: cfg.Logger}, Verifier: verifier, Ready: store.Ready,
-		Logger: cfg.Logger, Now: cfg.Now,
+		Logger: cfg.Logger, Now: cfg.Now, MaxInFlight: limits.MaxInFlight, RequestTimeout: limits.RequestTimeout,
 	})
 	if err != nil {
 		return nil, err
@@ -140,9 +234,12 @@ func serve(store licensing.Store, verifier httpapi.Verifier, cfg Config) (*Main,
 	if err != nil {
 		return nil, fmt.Errorf("listening on %s: %w", cfg.Addr, err)
 	}
-	e.Server.ReadHeaderTimeout = 10 * time.Second
-	e.Server.ReadTimeout = 30 * time.Second
+	ln = netutil.LimitListener(ln, limits.MaxConnections)
+	e.Server.ReadHeaderTimeout = min(10*time.Second, limits.ReadTimeout)
+	e.Server.ReadTimeout = limits.ReadTimeout
+	e.Server.WriteTimeout = limits.WriteTimeout
 	e.Server.IdleTimeout = 120 * time.Second
+	e.Server.MaxHeaderBytes = limits.MaxHeaderBytes
 	m := &Main{Store: store, echo: e, listener: ln, served: make(chan error, 1), timeout: cfg.ShutdownTimeout, log: cfg.Logger}
 	go func() {
 		err := e.Server.Serve(ln)

@@ -36,6 +36,8 @@ func statusOf(code licensing.Code) int {
 		return http.StatusRequestEntityTooLarge
 	case licensing.Unsupported:
 		return http.StatusUnsupportedMediaType
+	case licensing.Timeout:
+		return http.StatusRequestTimeout
 	case licensing.Unavailable:
 		return http.StatusServiceUnavailable
 	default:
@@ -120,17 +122,20 @@ func collectRequestErrors(err error, out *licensing.Error) {
 			out.Add(e.Parameter.Name, "%s", parameterReason(e))
 		case e.RequestBody != nil:
 			if !collectSchemaErrors(e.Err, out) {
-				reason := e.Reason
-				if reason == "" && e.Err != nil {
-					reason = e.Err.Error()
+				// Only the validator's own reasons (e.g. "value is required
+				// but missing") are shown; the text of an underlying error
+				// stays in the log.
+				if e.Reason != "" {
+					out.Add("body", "The request body is invalid: %s.", e.Reason)
+				} else {
+					out.Add("body", "The request body is invalid.")
 				}
-				out.Add("body", "The request body is invalid: %s.", reason)
 			}
 		default:
-			out.Add("", "%s", e.Error())
+			out.Add("", "The request is invalid.")
 		}
 	default:
-		out.Add("", "%s", err.Error())
+		out.Add("", "The request is invalid.")
 	}
 }
 
@@ -142,7 +147,11 @@ func parameterReason(re *openapi3filter.RequestError) string {
 	if re.Reason != "" {
 		return upperFirst(re.Reason) + "."
 	}
-	return upperFirst(re.Err.Error()) + "."
+	var pe *openapi3filter.ParseError
+	if errors.As(re.Err, &pe) && pe.Reason != "" {
+		return upperFirst(pe.Reason) + "."
+	}
+	return "The value is invalid."
 }
 
 // collectSchemaErrors adds one property error per schema error found in
@@ -159,6 +168,21 @@ func collectSchemaErrors(err error, out *licensing.Error) bool {
 	case *openapi3.SchemaError:
 		if nested, ok := e.Origin.(openapi3.MultiError); ok {
 			return collectSchemaErrors(nested, out)
+		}
+		if closed := e.Schema != nil && e.Schema.AdditionalProperties.Has != nil && !*e.Schema.AdditionalProperties.Has; closed {
+			// Name the unknown property itself, not the object holding it.
+			if obj, ok := e.Value.(map[string]any); ok {
+				found := false
+				for name := range obj {
+					if _, known := e.Schema.Properties[name]; !known {
+						out.Add(propertyPath(append(e.JSONPointer(), name)), "There is no property %q here; property names are matched exactly.", name)
+						found = true
+					}
+				}
+				if found {
+					return true
+				}
+			}
 		}
 		out.Add(propertyPath(e.JSONPointer()), "%s", upperFirst(e.Reason)+".")
 		return true
@@ -193,16 +217,26 @@ func upperFirst(s string) string {
 	return strings.ToUpper(s[:1]) + s[1:]
 }
 
+// maxErrorProperties bounds the property errors one body lists: a client
+// that sends thousands of bad items learns of the first ones, and the
+// answer stays small.
+const maxErrorProperties = 100
+
 // errorBody is the published error body for err.
 func errorBody(de *licensing.Error, status int, correlationID string) gen.ErrorResponse {
 	body := gen.ErrorResponse{StatusCode: int32(status)}
 	typ, desc := typeOf(status), de.Message
+	props := de.Properties
+	if len(props) > maxErrorProperties {
+		desc += fmt.Sprintf(" (The first %d of %d failing properties are listed.)", maxErrorProperties, len(props))
+		props = props[:maxErrorProperties]
+	}
 	body.Type, body.Description = &typ, &desc
 	if correlationID != "" {
 		body.CorrelationId = &correlationID
 	}
-	errs := make([]gen.PropertyError, 0, len(de.Properties))
-	for _, p := range de.Properties {
+	errs := make([]gen.PropertyError, 0, len(props))
+	for _, p := range props {
 		name, msgs := p.Property, append([]string(nil), p.Messages...)
 		errs = append(errs, gen.PropertyError{PropertyName: &name, Description: &msgs})
 	}

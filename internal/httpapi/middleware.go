@@ -72,6 +72,12 @@ func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 		if p, ok := principal(c); ok {
 			attrs = append(attrs, slog.String("actor", p.Subject), slog.String("tenant", p.Tenant))
 		}
+		// The customer a request concerns, so that an operator can follow
+		// one customer's traffic (only a well-formed id: the path is the
+		// caller's text).
+		if id, err := uuid.Parse(c.Param("customerId")); err == nil {
+			attrs = append(attrs, slog.String("customer_id", id.String()))
+		}
 		if err != nil {
 			if de, status := domainError(err); status >= 500 {
 				attrs = append(attrs, slog.String("error", de.Error()))
@@ -140,10 +146,18 @@ func (s *Server) guard(next echo.HandlerFunc) echo.HandlerFunc {
 			}
 			c.Set(keyPrincipal, p)
 		}
-		if route.Operation.RequestBody != nil && req.ContentLength != 0 {
-			if err := requireJSON(req); err != nil {
+		if route.Operation.RequestBody != nil {
+			if req.ContentLength != 0 {
+				if err := requireJSON(req); err != nil {
+					return err
+				}
+			}
+			if _, err := readBody(c); err != nil {
 				return err
 			}
+		}
+		if err := repeatedParameters(route, req); err != nil {
+			return err
 		}
 		input := &openapi3filter.RequestValidationInput{
 			Request:    req,

@@ -38,6 +38,12 @@ type Config struct {
 	Logger *slog.Logger
 	// BodyLimit defaults to DefaultBodyLimit.
 	BodyLimit int64
+	// MaxInFlight caps the requests served at once (beyond: 503 with
+	// Retry-After); zero means no cap.
+	MaxInFlight int
+	// RequestTimeout bounds each request, database calls included (then
+	// 503); zero means none.
+	RequestTimeout time.Duration
 	// Now and NewID default to time.Now and uuid.New; tests replace them.
 	Now   func() time.Time
 	NewID func() uuid.UUID
@@ -54,8 +60,11 @@ type Server struct {
 	// request validation, which does not pick them up from the document.
 	schemaOptions []openapi3.SchemaValidationOption
 	bodyLimit     int64
-	clock         func() time.Time
-	newID         func() uuid.UUID
+	inFlight      chan struct{}
+	// requestTimeout is Config.RequestTimeout.
+	requestTimeout time.Duration
+	clock          func() time.Time
+	newID          func() uuid.UUID
 }
 
 var _ gen.ServerInterface = (*Server)(nil)
@@ -64,7 +73,7 @@ var _ gen.ServerInterface = (*Server)(nil)
 // accepts every RFC 9562 version (kin-openapi's own regexp rejects v7), and
 // without servers, so that routes match whatever address we listen on.
 func Spec() (*openapi3.T, error) {
-	doc, err := gen.GetSwagger()
+	doc, err := gen.GetSpec()
 	if err != nil {
 		return nil, fmt.Errorf("loading the embedded spec: %w", err)
 	}
@@ -95,6 +104,10 @@ func New(cfg Config) (*echo.Echo, error) {
 	if s.bodyLimit <= 0 {
 		s.bodyLimit = DefaultBodyLimit
 	}
+	if cfg.MaxInFlight > 0 {
+		s.inFlight = make(chan struct{}, cfg.MaxInFlight)
+	}
+	s.requestTimeout = cfg.RequestTimeout
 	if s.clock == nil {
 		s.clock = time.Now
 	}
@@ -107,7 +120,7 @@ func New(cfg Config) (*echo.Echo, error) {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
-	e.Use(s.correlation, s.logRequests, s.recoverPanics, s.limitBody, s.guard)
+	e.Use(s.correlation, s.logRequests, s.recoverPanics, s.limitInFlight, s.deadline, s.limitBody, s.guard)
 	gen.RegisterHandlers(e, s)
 	return e, nil
 }

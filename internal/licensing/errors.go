@@ -18,8 +18,11 @@ const (
 	Forbidden    Code = "Forbidden"
 	TooLarge     Code = "TooLarge"
 	Unsupported  Code = "Unsupported"
-	Unavailable  Code = "Unavailable"
-	Internal     Code = "Internal"
+	// Timeout: the request did not arrive in time (a body slower than the
+	// server's read timeout).
+	Timeout     Code = "Timeout"
+	Unavailable Code = "Unavailable"
+	Internal    Code = "Internal"
 )
 
 // PropertyError lists what is wrong with one property of a request, named

@@ -27,16 +27,38 @@ type Principal struct {
 	ResellerID *uuid.UUID
 }
 
-// Has reports whether the principal holds the role. Roles compare
-// case-insensitively, so that scoping and authorization agree on a
-// principal however it was built.
+// Has reports whether the principal holds the role. Roles compare exactly
+// after NormalizeRole, so that scoping and authorization agree on a
+// principal however it was built, and no Unicode folding turns another
+// string into a role (strings.EqualFold matches "cſp", with U+017F, to
+// "csp").
 func (p Principal) Has(r Role) bool {
 	for _, have := range p.Roles {
-		if strings.EqualFold(strings.TrimSpace(string(have)), string(r)) {
+		if NormalizeRole(string(have)) == r {
 			return true
 		}
 	}
 	return false
+}
+
+// NormalizeRole is the canonical form of a role name: trimmed and lower
+// case in ASCII only.
+func NormalizeRole(s string) Role { return Role(asciiLower(strings.TrimSpace(s))) }
+
+// asciiLower lower-cases ASCII letters and leaves every other byte alone.
+func asciiLower(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; 'A' <= c && c <= 'Z' {
+			b := []byte(s)
+			for j := i; j < len(b); j++ {
+				if 'A' <= b[j] && b[j] <= 'Z' {
+					b[j] += 'a' - 'A'
+				}
+			}
+			return string(b)
+		}
+	}
+	return s
 }
 
 // Scope is what the principal may see: a csp sees its whole tenant, a
@@ -65,9 +87,10 @@ func (s Scope) Allows(c Customer) bool {
 }
 
 // NormalizeTenant returns the canonical form of a portal domain: tenants
-// are compared case-insensitively.
+// are compared case-insensitively, in ASCII only (DNS names are ASCII;
+// Unicode folding would match U+212A K to k).
 func NormalizeTenant(domain string) string {
-	return strings.ToLower(strings.TrimSpace(domain))
+	return asciiLower(strings.TrimSpace(domain))
 }
 
 // ProviderMicrosoft is the provider whose customers have user licenses.

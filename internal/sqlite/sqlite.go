@@ -153,6 +153,8 @@ func dbError(err error, what string) error {
 		switch se.Code() & 0xff {
 		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
 			return licensing.Wrap(licensing.Unavailable, err, "%s: the database is busy; try again", what)
+		case sqlite3.SQLITE_INTERRUPT: // the request's deadline interrupted the statement
+			return licensing.Wrap(licensing.Unavailable, err, "%s: the request ended before the database answered", what)
 		}
 	}
 	return licensing.Wrap(licensing.Internal, err, "%s", what)
