@@ -5,13 +5,15 @@ GO ?= go
 LICENSES_TEST_POSTGRES_URL ?=
 export LICENSES_TEST_POSTGRES_URL
 
-.PHONY: run test unit build generate check-generate vet fmt-check bench help
+.PHONY: run test unit build generate check-generate vet fmt-check bench bench-smoke bench-go bench-tools help
 
 help:
 	@echo "make run             serve the demo (embedded SQLite, demo data, prints a token)"
 	@echo "make test            vet, gofmt, spec lint, breaking-change gate, generated-code drift, all tests (-race)"
 	@echo "make generate        regenerate gen/ from api/openapi.yaml"
-	@echo "make bench           store and end-to-end PATCH benchmarks (PostgreSQL too when LICENSES_TEST_POSTGRES_URL is set)"
+	@echo "make bench           licensesd against bare net/http, bare Echo and Prism (tools/bench; BENCH_ARGS narrows the matrix)"
+	@echo "make bench-smoke     the same benchmark on a tiny matrix in seconds (CI), asserting nothing about speed"
+	@echo "make bench-go        Go micro-benchmarks of the hot path (-benchmem)"
 	@echo "make contract-test   the end-to-end suite through Stoplight Prism (needs Node)"
 
 run:
@@ -51,7 +53,23 @@ unit:
 		echo "      LICENSES_TEST_POSTGRES_URL='postgres://postgres@127.0.0.1:5432/test?sslmode=disable' make test"; \
 	fi
 
-bench:
-	$(GO) test -run '^$$' -bench . -benchtime 2s ./internal/sqlite/ ./internal/postgres/ ./internal/e2e/
+# The benchmark program (issue 16): every target its own process, wrk as
+# the load generator, results in bench/results/. Not part of `make test`.
+BENCH_ARGS ?=
+bench: bench-tools contract-tools
+	BENCH_COMMAND='make bench BENCH_ARGS="$(BENCH_ARGS)"' $(GO) run ./tools/bench run $(BENCH_ARGS)
+
+# Seconds: every target and operation once on a tiny matrix; fails only
+# when a request is not answered as expected, never on speed.
+bench-smoke: bench-tools contract-tools
+	$(GO) run ./tools/bench run -smoke -out "" -users 200 -conns 1,4 -duration 1s -warmup 0s
+
+# wrk comes from the distribution (Debian/Ubuntu: apt-get).
+bench-tools:
+	@command -v wrk >/dev/null || { command -v apt-get >/dev/null && (apt-get update -qq && apt-get install -y -qq wrk >/dev/null); } || \
+		{ echo "bench-tools: wrk is needed (apt-get install wrk)" >&2; exit 1; }
+
+bench-go:
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./internal/sqlite/ ./internal/postgres/ ./internal/e2e/ ./internal/httpapi/ ./internal/auth/ ./internal/licensing/
 
 -include tools/contract/contract.mk
