@@ -47,6 +47,9 @@ type Config struct {
 	// the embedded store always migrates itself).
 	SkipMigrations bool
 	Logger         *slog.Logger
+	// PprofAddr, when set, serves net/http/pprof on that loopback address
+	// (off by default; never on the public port).
+	PprofAddr string
 	// Now is the clock of the whole program; nil means time.Now.
 	Now func() time.Time
 }
@@ -183,6 +186,8 @@ type Main struct {
 	served   chan error
 	timeout  time.Duration
 	log      *slog.Logger
+	// side are the loopback-only pprof and metrics servers, when enabled.
+	side []*sideServer
 }
 
 // Start opens the store, builds the API and starts serving on cfg.Addr.
@@ -241,6 +246,15 @@ func serve(store licensing.Store, verifier httpapi.Verifier, cfg Config) (*Main,
 	e.Server.IdleTimeout = 120 * time.Second
 	e.Server.MaxHeaderBytes = limits.MaxHeaderBytes
 	m := &Main{Store: store, echo: e, listener: ln, served: make(chan error, 1), timeout: cfg.ShutdownTimeout, log: cfg.Logger}
+	if cfg.PprofAddr != "" {
+		pln, err := loopbackListener(cfg.PprofAddr, "pprof")
+		if err != nil {
+			ln.Close()
+			return nil, err
+		}
+		m.side = append(m.side, startSide(pln, pprofMux()))
+		cfg.Logger.Info("serving pprof", slog.String("addr", pln.Addr().String()))
+	}
 	go func() {
 		err := e.Server.Serve(ln)
 		if errors.Is(err, http.ErrServerClosed) {
@@ -264,6 +278,9 @@ func (m *Main) Shutdown(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, m.timeout)
 	defer cancel()
 	err := m.echo.Shutdown(ctx)
+	for _, s := range m.side {
+		s.close()
+	}
 	if cerr := m.Store.Close(); err == nil {
 		err = cerr
 	}
