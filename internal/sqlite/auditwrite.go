@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"strings"
 
 	"github.com/google/uuid"
@@ -19,13 +18,14 @@ func (db *DB) RecordAudit(ctx context.Context, records []licensing.AuditRecord) 
 	if err != nil {
 		return dbError(err, "starting to write audit records")
 	}
+	defer db.writeStmts.preparePending(ctx) // runs after the rollback below
 	defer tx.Rollback()
 	now := db.now()
 	for _, r := range records {
 		if r.CreatedAt.IsZero() {
 			r.CreatedAt = now
 		}
-		if err := insertAudit(ctx, tx, r); err != nil {
+		if err := insertAudit(ctx, inTx{tx, db.writeStmts}, r); err != nil {
 			return err
 		}
 	}
@@ -37,7 +37,7 @@ func (db *DB) RecordAudit(ctx context.Context, records []licensing.AuditRecord) 
 
 // insertAudit writes one record and the names it carries (audit_names),
 // which the name filters search first.
-func insertAudit(ctx context.Context, q *sql.Tx, r licensing.AuditRecord) error {
+func insertAudit(ctx context.Context, q inTx, r licensing.AuditRecord) error {
 	if r.ID == uuid.Nil {
 		id, err := uuid.NewV7()
 		if err != nil {

@@ -23,7 +23,7 @@ func notFound(kind string, id uuid.UUID) error {
 
 // ProviderInstance returns the tenant's provider instance.
 func (db *DB) ProviderInstance(ctx context.Context, tenant string, id uuid.UUID) (licensing.ProviderInstance, error) {
-	return providerInstance(ctx, db.read, tenant, id)
+	return providerInstance(ctx, pooled{db.readStmts}, tenant, id)
 }
 
 func providerInstance(ctx context.Context, q queryer, tenant string, id uuid.UUID) (licensing.ProviderInstance, error) {
@@ -41,7 +41,7 @@ func providerInstance(ctx context.Context, q queryer, tenant string, id uuid.UUI
 
 // Customer returns the tenant's customer, whoever its reseller.
 func (db *DB) Customer(ctx context.Context, tenant string, id uuid.UUID) (licensing.Customer, error) {
-	return customer(ctx, db.read, tenant, id)
+	return customer(ctx, pooled{db.readStmts}, tenant, id)
 }
 
 func customer(ctx context.Context, q queryer, tenant string, id uuid.UUID) (licensing.Customer, error) {
@@ -63,7 +63,7 @@ func customer(ctx context.Context, q queryer, tenant string, id uuid.UUID) (lice
 
 // User returns a user of the tenant's customer.
 func (db *DB) User(ctx context.Context, tenant string, customerID, userID uuid.UUID) (licensing.User, error) {
-	return user(ctx, db.read, tenant, customerID, userID)
+	return user(ctx, pooled{db.readStmts}, tenant, customerID, userID)
 }
 
 func user(ctx context.Context, q queryer, tenant string, customerID, userID uuid.UUID) (licensing.User, error) {

@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 
 	"github.com/cloudcockpit-oss/userlicenses/internal/licensing"
 	"github.com/google/uuid"
@@ -11,14 +10,12 @@ import (
 // Licenses returns the customer's licenses under the provider instance,
 // sorted by name then SKU id; a customer outside the tenant has none.
 func (db *DB) Licenses(ctx context.Context, tenant string, customerID, providerInstanceID uuid.UUID) ([]licensing.License, error) {
-	return licenses(ctx, db.read, tenant, customerID, providerInstanceID)
+	return licenses(ctx, pooled{db.readStmts}, tenant, customerID, providerInstanceID)
 }
 
 func licenses(ctx context.Context, q queryer, tenant string, customerID, providerInstanceID uuid.UUID) ([]licensing.License, error) {
 	rows, err := q.QueryContext(ctx, `
-		SELECT l.sku_id, l.name, l.total, l.suspended,
-		       (SELECT count(*) FROM assignments a
-		        WHERE a.customer_id = l.customer_id AND a.provider_instance_id = l.provider_instance_id AND a.sku_id = l.sku_id)
+		SELECT l.sku_id, l.name, l.total, l.suspended, l.consumed
 		FROM licenses l JOIN customers c ON c.id = l.customer_id
 		WHERE l.customer_id = ? AND l.provider_instance_id = ? AND c.tenant = ?
 		ORDER BY l.name, l.sku_id`,
@@ -43,7 +40,7 @@ func licenses(ctx context.Context, q queryer, tenant string, customerID, provide
 
 // HeldSKUs returns the SKUs the user holds under the provider instance.
 func (db *DB) HeldSKUs(ctx context.Context, ref licensing.UserRef) (map[uuid.UUID]bool, error) {
-	return heldSKUs(ctx, db.read, ref)
+	return heldSKUs(ctx, pooled{db.readStmts}, ref)
 }
 
 func heldSKUs(ctx context.Context, q queryer, ref licensing.UserRef) (map[uuid.UUID]bool, error) {
@@ -78,8 +75,9 @@ func (db *DB) ApplyUserLicenses(ctx context.Context, ref licensing.UserRef, acto
 	if err != nil {
 		return nil, dbError(err, "starting an update")
 	}
+	defer db.writeStmts.preparePending(ctx) // runs after the rollback below
 	defer tx.Rollback()
-	changes, err := db.applyUpdate(ctx, tx, ref, actor, decide)
+	changes, err := db.applyUpdate(ctx, inTx{tx, db.writeStmts}, ref, actor, decide)
 	if err != nil || len(changes) == 0 {
 		return changes, err
 	}
@@ -93,7 +91,7 @@ func (db *DB) ApplyUserLicenses(ctx context.Context, ref licensing.UserRef, acto
 // fails before its first write. It is separate from the transaction so
 // that several queued updates can later share one commit (one fsync),
 // each under its own savepoint.
-func (db *DB) applyUpdate(ctx context.Context, tx *sql.Tx, ref licensing.UserRef, actor licensing.Actor, decide func(licensing.Seats) ([]licensing.Change, error)) ([]licensing.Change, error) {
+func (db *DB) applyUpdate(ctx context.Context, tx inTx, ref licensing.UserRef, actor licensing.Actor, decide func(licensing.Seats) ([]licensing.Change, error)) ([]licensing.Change, error) {
 	ref.Tenant = licensing.NormalizeTenant(ref.Tenant)
 	c, err := customer(ctx, tx, ref.Tenant, ref.CustomerID)
 	if err != nil {

@@ -50,6 +50,8 @@ type Config struct {
 type DB struct {
 	write *sql.DB // one connection: the single writer
 	read  *sql.DB // query_only connections
+	// readStmts and writeStmts prepare the fixed queries once per pool.
+	readStmts, writeStmts *stmtCache
 	now   func() time.Time
 	path  string
 }
@@ -103,6 +105,7 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	}
 	db.read.SetMaxOpenConns(n)
 	db.read.SetMaxIdleConns(n)
+	db.readStmts, db.writeStmts = newStmtCache(db.read), newStmtCache(db.write)
 	return db, nil
 }
 
@@ -117,6 +120,8 @@ func dsn(path string, params []string) string {
 
 // Close closes both pools. The write connection's close checkpoints the WAL.
 func (db *DB) Close() error {
+	db.readStmts.close()
+	db.writeStmts.close()
 	return errors.Join(db.read.Close(), db.write.Close())
 }
 

@@ -651,6 +651,17 @@ type profile struct{ done chan error }
 
 func startProfile(addr string, d time.Duration, path string) *profile {
 	p := &profile{done: make(chan error, 1)}
+	// Halfway through, where every goroutine waits: pool waits and
+	// sleeps do not show in a CPU profile.
+	time.AfterFunc(d/2, func() {
+		res, err := http.Get(fmt.Sprintf("http://%s/debug/pprof/goroutine?debug=1", addr))
+		if err != nil {
+			return
+		}
+		defer res.Body.Close()
+		raw, _ := io.ReadAll(res.Body)
+		_ = os.WriteFile(strings.TrimSuffix(path, ".pprof")+".goroutines.txt", raw, 0o644)
+	})
 	go func() {
 		res, err := http.Get(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", addr, max(1, int(d.Seconds()))))
 		if err != nil {
