@@ -52,8 +52,8 @@ type DB struct {
 	read  *sql.DB // query_only connections
 	// readStmts and writeStmts prepare the fixed queries once per pool.
 	readStmts, writeStmts *stmtCache
-	now   func() time.Time
-	path  string
+	now                   func() time.Time
+	path                  string
 }
 
 var _ licensing.Store = (*DB)(nil)
