@@ -67,24 +67,12 @@ func heldSKUs(ctx context.Context, q queryer, ref licensing.UserRef) (map[uuid.U
 }
 
 // ApplyUserLicenses reads the seats, lets decide choose the changes and
-// writes them with their audit records in one commit. The transaction
-// begins IMMEDIATE on the single write connection, so no other update can
-// change the seats between the read and the write.
+// writes them with their audit records, durably. The update joins the
+// group-commit writer (groupcommit.go): on the single write connection,
+// inside a BEGIN IMMEDIATE transaction, so that no other update can change
+// the seats between the read and the write.
 func (db *DB) ApplyUserLicenses(ctx context.Context, ref licensing.UserRef, actor licensing.Actor, decide func(licensing.Seats) ([]licensing.Change, error)) ([]licensing.Change, error) {
-	tx, err := db.write.BeginTx(ctx, nil)
-	if err != nil {
-		return nil, dbError(err, "starting an update")
-	}
-	defer db.writeStmts.preparePending(ctx) // runs after the rollback below
-	defer tx.Rollback()
-	changes, err := db.applyUpdate(ctx, inTx{tx, db.writeStmts}, ref, actor, decide)
-	if err != nil || len(changes) == 0 {
-		return changes, err
-	}
-	if err := tx.Commit(); err != nil {
-		return nil, dbError(err, "committing an update")
-	}
-	return changes, nil
+	return db.submit(ctx, &update{ctx: ctx, ref: ref, actor: actor, decide: decide})
 }
 
 // applyUpdate applies one update inside tx and writes nothing when it

@@ -23,6 +23,7 @@ import (
 	"fmt"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cloudcockpit-oss/userlicenses/internal/licensing"
@@ -52,8 +53,15 @@ type DB struct {
 	read  *sql.DB // query_only connections
 	// readStmts and writeStmts prepare the fixed queries once per pool.
 	readStmts, writeStmts *stmtCache
-	now                   func() time.Time
-	path                  string
+	// The group-commit writer (groupcommit.go).
+	updates    chan *update
+	stop       chan struct{}
+	writerDone chan struct{}
+	closeOnce  sync.Once
+	// observe, when set, is told each batch's size (metrics).
+	observe func(batch int)
+	now     func() time.Time
+	path    string
 }
 
 var _ licensing.Store = (*DB)(nil)
@@ -106,6 +114,7 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	db.read.SetMaxOpenConns(n)
 	db.read.SetMaxIdleConns(n)
 	db.readStmts, db.writeStmts = newStmtCache(db.read), newStmtCache(db.write)
+	db.startWriter()
 	return db, nil
 }
 
@@ -120,6 +129,7 @@ func dsn(path string, params []string) string {
 
 // Close closes both pools. The write connection's close checkpoints the WAL.
 func (db *DB) Close() error {
+	db.closeOnce.Do(db.stopWriter)
 	db.readStmts.close()
 	db.writeStmts.close()
 	return errors.Join(db.read.Close(), db.write.Close())
