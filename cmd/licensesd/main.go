@@ -113,6 +113,7 @@ func flags(fs *flag.FlagSet, cmd string) (*daemon.Config, *slog.LevelVar) {
 	str(&cfg.JWKSURL, "jwks-url", "LICENSES_JWKS_URL", "", "JWKS URL for RS256/ES256 tokens (e.g. Entra ID's discovery/v2.0/keys)")
 	str(&cfg.JWTIssuer, "jwt-issuer", "LICENSES_JWT_ISSUER", "", "required iss of tokens (required with a JWKS URL; enforced for HS256 when set)")
 	str(&cfg.JWTAudience, "jwt-audience", "LICENSES_JWT_AUDIENCE", "", "required aud of tokens (required with a JWKS URL; enforced for HS256 when set)")
+	str(&cfg.MetricsAddr, "metrics-addr", "LICENSES_METRICS_ADDR", "", "serve Prometheus /metrics on this address, e.g. 127.0.0.1:9090, never the API's (off when empty)")
 	str(&cfg.PprofAddr, "pprof-addr", "LICENSES_PPROF_ADDR", "", "serve net/http/pprof on this loopback address, e.g. 127.0.0.1:6060 (off when empty)")
 	dur(&cfg.ShutdownTimeout, "shutdown-timeout", "LICENSES_SHUTDOWN_TIMEOUT", 15*time.Second, "how long in-flight requests may finish after SIGTERM")
 	d := daemon.DefaultLimits

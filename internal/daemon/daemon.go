@@ -20,6 +20,7 @@ import (
 	"github.com/cloudcockpit-oss/userlicenses/internal/auth"
 	"github.com/cloudcockpit-oss/userlicenses/internal/httpapi"
 	"github.com/cloudcockpit-oss/userlicenses/internal/licensing"
+	"github.com/cloudcockpit-oss/userlicenses/internal/metrics"
 	"github.com/cloudcockpit-oss/userlicenses/internal/postgres"
 	"github.com/cloudcockpit-oss/userlicenses/internal/sqlite"
 )
@@ -50,6 +51,9 @@ type Config struct {
 	// PprofAddr, when set, serves net/http/pprof on that loopback address
 	// (off by default; never on the public port).
 	PprofAddr string
+	// MetricsAddr, when set, serves Prometheus metrics at /metrics on that
+	// address (off by default; never on the API's own port).
+	MetricsAddr string
 	// Now is the clock of the whole program; nil means time.Now.
 	Now func() time.Time
 }
@@ -186,8 +190,16 @@ type Main struct {
 	served   chan error
 	timeout  time.Duration
 	log      *slog.Logger
-	// side are the loopback-only pprof and metrics servers, when enabled.
+	// side are the pprof and metrics servers, when enabled.
 	side []*sideServer
+	// MetricsURL is where /metrics is served, when enabled.
+	MetricsURL string
+}
+
+func (m *Main) closeSide() {
+	for _, s := range m.side {
+		s.close()
+	}
 }
 
 // Start opens the store, builds the API and starts serving on cfg.Addr.
@@ -228,9 +240,16 @@ func Start(ctx context.Context, cfg Config) (*Main, error) {
 
 func serve(store licensing.Store, verifier httpapi.Verifier, cfg Config) (*Main, error) {
 	limits := cfg.Limits.withDefaults()
+	var observer httpapi.Observer
+	var mx *metrics.Metrics
+	if cfg.MetricsAddr != "" {
+		mx = instrument(store)
+		observer = mx
+	}
 	e, err := httpapi.New(httpapi.Config{
 		Service: &licensing.Service{Store: store, Logger: cfg.Logger}, Verifier: verifier, Ready: store.Ready,
 		Logger: cfg.Logger, Now: cfg.Now, MaxInFlight: limits.MaxInFlight, RequestTimeout: limits.RequestTimeout,
+		Observer: observer,
 	})
 	if err != nil {
 		return nil, err
@@ -255,6 +274,19 @@ func serve(store licensing.Store, verifier httpapi.Verifier, cfg Config) (*Main,
 		m.side = append(m.side, startSide(pln, pprofMux()))
 		cfg.Logger.Info("serving pprof", slog.String("addr", pln.Addr().String()))
 	}
+	if mx != nil {
+		mln, err := metricsListener(cfg.MetricsAddr, ln.Addr())
+		if err != nil {
+			m.closeSide()
+			ln.Close()
+			return nil, err
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", mx.Handler())
+		m.side = append(m.side, startSide(mln, mux))
+		m.MetricsURL = "http://" + mln.Addr().String() + "/metrics"
+		cfg.Logger.Info("serving metrics", slog.String("addr", mln.Addr().String()))
+	}
 	go func() {
 		err := e.Server.Serve(ln)
 		if errors.Is(err, http.ErrServerClosed) {
@@ -278,9 +310,7 @@ func (m *Main) Shutdown(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, m.timeout)
 	defer cancel()
 	err := m.echo.Shutdown(ctx)
-	for _, s := range m.side {
-		s.close()
-	}
+	m.closeSide()
 	if cerr := m.Store.Close(); err == nil {
 		err = cerr
 	}

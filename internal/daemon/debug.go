@@ -1,11 +1,17 @@
 package daemon
 
 import (
+	"database/sql"
 	"fmt"
 	"net"
 	"net/http"
 	"net/http/pprof"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/cloudcockpit-oss/userlicenses/internal/licensing"
+	"github.com/cloudcockpit-oss/userlicenses/internal/metrics"
 )
 
 // loopbackListener listens on addr, which must name a loopback address
@@ -61,4 +67,42 @@ func (s *sideServer) close() error {
 		return nil
 	}
 	return s.srv.Close()
+}
+
+// metricsListener listens for /metrics on addr, which must not be the API's
+// own address: metrics are for the operator's scraper, not for callers.
+func metricsListener(addr string, api net.Addr) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listening for metrics on %s: %w", addr, err)
+	}
+	if ln.Addr().String() == api.String() {
+		ln.Close()
+		return nil, fmt.Errorf("metrics address %q is the API's own", addr)
+	}
+	return ln, nil
+}
+
+// instrument builds the metrics and attaches the store's pools and
+// group-commit batches to them.
+func instrument(store licensing.Store) *metrics.Metrics {
+	mx := metrics.New()
+	if s, ok := store.(interface{ Pools() map[string]*sql.DB }); ok {
+		for name, db := range s.Pools() {
+			mx.AddSQLPool(name, db)
+		}
+	}
+	if s, ok := store.(interface{ Pool() *pgxpool.Pool }); ok {
+		mx.AddPgxPool("postgres", s.Pool())
+	}
+	if s, ok := store.(interface {
+		ObserveBatches(func(int, time.Duration))
+	}); ok {
+		name := "sqlite"
+		if _, pg := store.(interface{ Pool() *pgxpool.Pool }); pg {
+			name = "postgres"
+		}
+		s.ObserveBatches(mx.BatchObserver(name))
+	}
+	return mx
 }

@@ -44,6 +44,8 @@ type Config struct {
 	// RequestTimeout bounds each request, database calls included (then
 	// 503); zero means none.
 	RequestTimeout time.Duration
+	// Observer, when set, is told of every request (metrics).
+	Observer Observer
 	// Now and NewID default to time.Now and uuid.New; tests replace them.
 	Now   func() time.Time
 	NewID func() uuid.UUID
@@ -120,6 +122,9 @@ func New(cfg Config) (*echo.Echo, error) {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
+	if cfg.Observer != nil {
+		e.Use(observe(cfg.Observer))
+	}
 	e.Use(s.correlation, s.logRequests, s.recoverPanics, s.limitInFlight, s.deadline, s.limitBody, s.guard)
 	gen.RegisterHandlers(e, s)
 	return e, nil

@@ -96,9 +96,10 @@ func (db *DB) writer() {
 				break more
 			}
 		}
+		start := time.Now()
 		db.commitBatch(batch)
 		if db.observe != nil {
-			db.observe(len(batch))
+			db.observe(len(batch), time.Since(start))
 		}
 	}
 }

@@ -58,8 +58,8 @@ type DB struct {
 	stop       chan struct{}
 	writerDone chan struct{}
 	closeOnce  sync.Once
-	// observe, when set, is told each batch's size (metrics).
-	observe func(batch int)
+	// observe, when set, is told each batch's size and time (metrics).
+	observe func(batch int, d time.Duration)
 	now     func() time.Time
 	path    string
 }
@@ -174,3 +174,12 @@ func dbError(err error, what string) error {
 	}
 	return licensing.Wrap(licensing.Internal, err, "%s", what)
 }
+
+// Pools returns the read and write pools, for their metrics.
+func (db *DB) Pools() map[string]*sql.DB {
+	return map[string]*sql.DB{"sqlite-read": db.read, "sqlite-write": db.write}
+}
+
+// ObserveBatches sets the function told each group-commit batch's size
+// and time; call it before serving.
+func (db *DB) ObserveBatches(f func(size int, d time.Duration)) { db.observe = f }
