@@ -1,9 +1,9 @@
 package licensing
 
 import (
-	"time"
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Code classifies an Error. The HTTP layer maps each code to one status in
@@ -26,7 +26,7 @@ const (
 	// BadGateway: a remote directory (Microsoft Graph) refused us for a
 	// reason an operator must fix (consent, permissions, the app's secret).
 	BadGateway Code = "BadGateway"
-	Internal    Code = "Internal"
+	Internal   Code = "Internal"
 )
 
 // PropertyError lists what is wrong with one property of a request, named
