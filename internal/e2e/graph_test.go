@@ -17,6 +17,7 @@ import (
 	"github.com/cloudcockpit-oss/userlicenses/internal/demo"
 	"github.com/cloudcockpit-oss/userlicenses/internal/graph/graphfake"
 	"github.com/cloudcockpit-oss/userlicenses/internal/licensing"
+	"github.com/cloudcockpit-oss/userlicenses/internal/postgres/pgtest"
 )
 
 // The Graph world of these tests: customer gCustomer is linked, under the
@@ -464,5 +465,64 @@ func TestGraph_syncFollowsTheDirectoryAndResolvesOrphans(t *testing.T) {
 	}
 	if res.Err() == nil || len(res.Failed) != 1 || !strings.Contains(res.Err().Error(), "consented") {
 		t.Errorf("sync with one refused sign-in: %v, want one failure naming the customer and the consent", res.Err())
+	}
+}
+
+// TestGraph_twoReplicasRaceForTheLastSeat: two licensesd processes on one
+// PostgreSQL database and one Graph tenant assign the last Exchange Online
+// (Plan 1) seat to two users at once. Graph is the authority: exactly one
+// gets it, the other's answer is the 400 naming that SKU, and Graph is
+// never over-assigned.
+func TestGraph_twoReplicasRaceForTheLastSeat(t *testing.T) {
+	pgtest.BaseURL(t) // skips, saying why, when no PostgreSQL is configured
+	db := pgtest.URL(t)
+	a, b := graphTenants()
+	fake := graphfake.Start(a, b)
+	t.Cleanup(fake.Close)
+	one := startGraph(t, db, fake)
+	// The second replica on the same database (already seeded and synced).
+	cfg := one.cfg
+	two := &graphEnv{env: startWith(t, cfg), fake: fake}
+	// Free the only seat, then race for it.
+	fake.SetUserSKUs(gTenant, gUser(2), nil)
+	for round := range 5 {
+		u1, u2 := gUser(20+2*round), gUser(21+2*round)
+		codes := make(chan int, 2)
+		for _, r := range []struct {
+			g    *graphEnv
+			user uuid.UUID
+		}{{one, u1}, {two, u2}} {
+			go func() {
+				res, err := r.g.client.UpdateCustomerUserLicensesWithResponse(context.Background(), gCustomer, r.user,
+					&gen.UpdateCustomerUserLicensesParams{}, body(gInstance, item(gSkuEO1, true)), csp(t)...)
+				if err != nil {
+					codes <- 0
+					return
+				}
+				if res.StatusCode() == http.StatusBadRequest && !strings.Contains(string(res.Body), "customerUserLicenses[0].skuId") {
+					codes <- -1
+					return
+				}
+				codes <- res.StatusCode()
+			}()
+		}
+		got := []int{<-codes, <-codes}
+		slices.Sort(got)
+		if !slices.Equal(got, []int{200, 400}) {
+			t.Fatalf("round %d: answers %v, want one 200 and one 400 naming customerUserLicenses[0].skuId", round, got)
+		}
+		holders := 0
+		for _, u := range []uuid.UUID{u1, u2} {
+			if slices.Contains(held(t, fake, gTenant, u), gSkuEO1) {
+				holders++
+			}
+		}
+		if holders != 1 {
+			t.Fatalf("round %d: %d users hold the single seat", round, holders)
+		}
+		// Give the seat back for the next round.
+		for _, u := range []uuid.UUID{u1, u2} {
+			fake.SetUserSKUs(gTenant, u, nil)
+		}
 	}
 }
