@@ -119,7 +119,10 @@ func (db *DB) inRead(ctx context.Context, what string, fn func(tx *sql.Tx) error
 		return dbError(err, "starting to "+what)
 	}
 	defer tx.Rollback()
-	return dbError(fn(tx), what)
+	if err := fn(tx); err != nil {
+		return dbError(err, what)
+	}
+	return nil
 }
 
 // jsonIDs renders ids as a JSON array of canonical uuid strings, the form
