@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cloudcockpit-oss/userlicenses/internal/auth"
+	"github.com/cloudcockpit-oss/userlicenses/internal/daemon"
 	"github.com/cloudcockpit-oss/userlicenses/internal/demo"
 	"github.com/cloudcockpit-oss/userlicenses/internal/licensing"
 )
@@ -91,5 +93,117 @@ func TestDemo_graphSandboxServesACustomerFromGraph(t *testing.T) {
 	}
 	if err := json.NewDecoder(res.Body).Decode(&page); err != nil || res.StatusCode != 200 || page.TotalCount != 16 {
 		t.Fatalf("users of the sandbox customer: %d %v %+v, want 200 and the sandbox's 16 users", res.StatusCode, err, page)
+	}
+}
+
+// A licensesd killed (SIGKILL) after writing the Processing record and
+// while Graph is applying the change leaves the record Processing; the next
+// sync settles it against what Graph holds.
+func TestGraph_aCrashDuringTheGraphCallIsSettledByTheNextSync(t *testing.T) {
+	s, err := demo.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	box := demo.StartSandbox(&s)
+	defer box.Close()
+	secret, _ := box.Secret(licensing.GraphApp{})
+	raw, _ := json.Marshal(s)
+	file := filepath.Join(t.TempDir(), "graph.json")
+	if err := os.WriteFile(file, raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dbPath := filepath.Join(t.TempDir(), "crash.db")
+	db := "sqlite:" + dbPath
+	env := []string{"LICENSES_SANDBOX_GRAPH_SECRET=" + secret, "LICENSES_GRAPH_URL=" + box.GraphURL(), "LICENSES_GRAPH_LOGIN_URL=" + box.LoginURL(),
+		"LICENSES_DATABASE_URL=" + db}
+	if out, code := licensesd(t, env, "seed", file); code != 0 {
+		t.Fatalf("seed: %s", out)
+	}
+	if out, code := licensesd(t, env, "sync"); code != 0 {
+		t.Fatalf("sync: %s", out)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary, "serve", "--addr", "127.0.0.1:0", "--graph-sync-interval", "0")
+	cmd.Env = append(append(cleanEnv(), env...), "LICENSES_JWT_SECRET="+testSecret)
+	stderr, _ := cmd.StderrPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	addr := make(chan string, 1)
+	go func() {
+		re := regexp.MustCompile(`"addr":"([^"]+)"`)
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			if m := re.FindStringSubmatch(sc.Text()); m != nil {
+				addr <- m[1]
+			}
+		}
+	}()
+	var base string
+	select {
+	case a := <-addr:
+		base = "http://" + a
+	case <-time.After(30 * time.Second):
+		t.Fatal("licensesd did not report its address")
+	}
+	hit, release := make(chan struct{}), make(chan struct{})
+	box.OnAssign(func() { close(hit); <-release })
+	tok, _ := auth.SignHS256([]byte(testSecret), auth.Claims{Subject: "t", Tenant: demo.Tenant, Roles: []string{"csp"}, ExpiresAt: time.Now().Add(time.Hour)})
+	go func() {
+		body := `{"providerInstanceId":"` + demo.SandboxInstanceID + `","customerUserLicenses":[{"skuId":"` + demo.SandboxPBISKU + `","isSelected":true}]}`
+		req, _ := http.NewRequest(http.MethodPatch, base+"/v1/Customers/"+demo.SandboxCustomerID+"/users/"+demo.SandboxUserID+"/licenses", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Tenant", demo.Tenant)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		if res, err := http.DefaultClient.Do(req); err == nil {
+			res.Body.Close() // the process is killed before it answers
+		}
+	}()
+	select {
+	case <-hit:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the PATCH never reached assignLicense")
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+	close(release) // Graph applies the change the dead process asked for
+	box.OnAssign(nil)
+
+	cfg := daemon.Config{DatabaseURL: db, Graph: daemon.GraphConfig{URL: box.GraphURL(), LoginURL: box.LoginURL(), Secret: box.Secret}}
+	status := func() []licensing.Status {
+		store, err := daemon.OpenStore(context.Background(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer store.Close()
+		page, err := store.AuditRecords(context.Background(), licensing.AuditQuery{Scope: licensing.Scope{Tenant: demo.Tenant}, Page: licensing.Page{Number: 1, Size: 10}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []licensing.Status
+		for _, r := range page.Items {
+			out = append(out, r.Status)
+		}
+		return out
+	}
+	if got := status(); len(got) != 1 || got[0] != licensing.StatusProcessing {
+		t.Fatalf("after the crash the records are %v, want one Processing", got)
+	}
+	// A sync soon after leaves it alone (the request might still be
+	// waiting for Graph); one after the request's budget settles it.
+	if res, err := daemon.Sync(context.Background(), cfg); err != nil || res.Err() != nil {
+		t.Fatal(err, res.Err())
+	}
+	if got := status(); got[0] != licensing.StatusProcessing {
+		t.Fatalf("a sync right after the crash settled a record that may still be in flight: %v", got)
+	}
+	cfg.Now = func() time.Time { return time.Now().Add(5 * time.Minute) }
+	if res, err := daemon.Sync(context.Background(), cfg); err != nil || res.Err() != nil {
+		t.Fatal(err, res.Err())
+	}
+	if got := status(); len(got) != 1 || got[0] != licensing.StatusSucceeded {
+		t.Fatalf("after the sync the records are %v, want Succeded (Graph holds the license)", got)
 	}
 }
