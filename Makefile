@@ -5,7 +5,7 @@ GO ?= go
 LICENSES_TEST_POSTGRES_URL ?=
 export LICENSES_TEST_POSTGRES_URL
 
-.PHONY: run test unit build generate check-generate vet fmt-check bench bench-smoke bench-go bench-tools help
+.PHONY: run test unit build generate check-generate vet fmt-check bench bench-smoke bench-go bench-tools fuzz help
 
 help:
 	@echo "make run             serve the demo (embedded SQLite, demo data, prints a token)"
@@ -15,6 +15,7 @@ help:
 	@echo "make bench-smoke     the same benchmark on a tiny matrix in seconds (CI), asserting nothing about speed"
 	@echo "make bench-go        Go micro-benchmarks of the hot path (-benchmem)"
 	@echo "make contract-test   the end-to-end suite through Stoplight Prism (needs Node)"
+	@echo "make fuzz            the request-path fuzzers, FUZZTIME each (default 60s)"
 
 run:
 	$(GO) run ./cmd/licensesd demo
@@ -71,5 +72,20 @@ bench-tools:
 
 bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./internal/sqlite/ ./internal/postgres/ ./internal/e2e/ ./internal/httpapi/ ./internal/auth/ ./internal/licensing/
+
+# The request-path fuzzers, each for FUZZTIME. Their seed corpora (the
+# security review's attacks) also run as plain tests in make test; what a
+# run finds is written under the package's testdata/fuzz, to be committed
+# with the fix.
+FUZZTIME ?= 60s
+FUZZERS := ./internal/httpapi:FuzzCheckJSON ./internal/auth:FuzzHS256Verify ./internal/e2e:FuzzPatchBody
+fuzz:
+	@set -e; for f in $(FUZZERS); do \
+		echo "fuzz: $${f#*:} in $${f%%:*} for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$${f#*:}$$" -fuzztime $(FUZZTIME) "$${f%%:*}"; \
+	done
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime 2s ./internal/sqlite/ ./internal/postgres/ ./internal/e2e/
 
 -include tools/contract/contract.mk

@@ -62,6 +62,36 @@ func (e AuditLogStatus) Valid() bool {
 	}
 }
 
+// Defines values for GetCustomersParamsSearchField.
+const (
+	GetCustomersParamsSearchFieldCompanyName GetCustomersParamsSearchField = "Company.Name"
+)
+
+// Valid indicates whether the value is a known member of the GetCustomersParamsSearchField enum.
+func (e GetCustomersParamsSearchField) Valid() bool {
+	switch e {
+	case GetCustomersParamsSearchFieldCompanyName:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GetCustomersParamsSortPropertyName.
+const (
+	GetCustomersParamsSortPropertyNameCompanyName GetCustomersParamsSortPropertyName = "Company.Name"
+)
+
+// Valid indicates whether the value is a known member of the GetCustomersParamsSortPropertyName enum.
+func (e GetCustomersParamsSortPropertyName) Valid() bool {
+	switch e {
+	case GetCustomersParamsSortPropertyNameCompanyName:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for GetCustomerUsersParamsSort.
 const (
 	DisplayName       GetCustomerUsersParamsSort = "DisplayName"
@@ -158,6 +188,21 @@ type AuditLogsPage struct {
 	TotalPages int32 `json:"totalPages"`
 }
 
+// Customer A customer of the portal (the properties this implementation holds of the published view model).
+type Customer struct {
+	// CompanyName The name of the company.
+	CompanyName *string `json:"companyName"`
+
+	// Id The GUID identifier for the customer.
+	Id openapi_types.UUID `json:"id"`
+
+	// ResellerId The customer's reseller, or null for a direct customer.
+	ResellerId *openapi_types.UUID `json:"resellerId,omitempty"`
+
+	// ResellerName The reseller's name, if known.
+	ResellerName *string `json:"resellerName,omitempty"`
+}
+
 // CustomerUser A user of the customer's directory.
 type CustomerUser struct {
 	// DisplayName The user's display name.
@@ -219,6 +264,30 @@ type CustomerUsersPage struct {
 	TotalPages int32 `json:"totalPages"`
 }
 
+// CustomersPage One page of customers.
+type CustomersPage struct {
+	// ContinuationToken Unused by this implementation (always null); kept for compatibility with the published shape.
+	ContinuationToken *string `json:"continuationToken,omitempty"`
+
+	// HasNextPage Whether a page comes after this one.
+	HasNextPage bool `json:"hasNextPage"`
+
+	// HasPreviousPage Whether a page comes before this one.
+	HasPreviousPage bool `json:"hasPreviousPage"`
+
+	// Items The customers on this page.
+	Items []Customer `json:"items"`
+
+	// PaginationParameters The paging the page was made with.
+	PaginationParameters PaginationParameters `json:"paginationParameters"`
+
+	// TotalCount How many customers match, across all pages.
+	TotalCount int32 `json:"totalCount"`
+
+	// TotalPages How many pages there are at this page size.
+	TotalPages int32 `json:"totalPages"`
+}
+
 // ErrorResponse The published error body.
 type ErrorResponse struct {
 	// CorrelationId The correlationId of the request that originated the error.
@@ -261,6 +330,48 @@ type PropertyError struct {
 	PropertyName *string `json:"propertyName,omitempty"`
 }
 
+// Provider The provider a provider instance connects to.
+type Provider struct {
+	// Name The provider's name in lower case, e.g. `microsoft`, `aws`.
+	Name string `json:"name"`
+}
+
+// ProviderInstance One connection of the portal to a provider.
+type ProviderInstance struct {
+	// Alias The instance's display name.
+	Alias *string `json:"alias"`
+
+	// Id GUID Unique identifier for the provider instance.
+	Id openapi_types.UUID `json:"id"`
+
+	// Provider The provider a provider instance connects to.
+	Provider Provider `json:"provider"`
+}
+
+// ProviderInstancesPage One page of provider instances.
+type ProviderInstancesPage struct {
+	// ContinuationToken Unused by this implementation (always null); kept for compatibility with the published shape.
+	ContinuationToken *string `json:"continuationToken,omitempty"`
+
+	// HasNextPage Whether a page comes after this one.
+	HasNextPage bool `json:"hasNextPage"`
+
+	// HasPreviousPage Whether a page comes before this one.
+	HasPreviousPage bool `json:"hasPreviousPage"`
+
+	// Items The provider instances on this page.
+	Items []ProviderInstance `json:"items"`
+
+	// PaginationParameters The paging the page was made with.
+	PaginationParameters PaginationParameters `json:"paginationParameters"`
+
+	// TotalCount How many provider instances there are, across all pages.
+	TotalCount int32 `json:"totalCount"`
+
+	// TotalPages How many pages there are at this page size.
+	TotalPages int32 `json:"totalPages"`
+}
+
 // UpdateCustomerUserLicensesRequest The licenses to assign to or remove from the user, under one provider instance. Property names are matched exactly: an unknown property, a property given twice or in two spellings that differ only in case is a 400 naming it.
 type UpdateCustomerUserLicensesRequest struct {
 	// CustomerUserLicenses The SKUs to assign (`isSelected` true) or remove (`isSelected` false); SKUs not listed are untouched.
@@ -276,6 +387,12 @@ type CustomerId = openapi_types.UUID
 // CustomerUserId defines model for CustomerUserId.
 type CustomerUserId = openapi_types.UUID
 
+// PageNumberQuery defines model for PageNumberQuery.
+type PageNumberQuery = int32
+
+// PageSizeQuery defines model for PageSizeQuery.
+type PageSizeQuery = int32
+
 // ProviderInstanceIdQuery defines model for ProviderInstanceIdQuery.
 type ProviderInstanceIdQuery = openapi_types.UUID
 
@@ -287,6 +404,9 @@ type XCorrelationId = openapi_types.UUID
 
 // XTenant defines model for XTenant.
 type XTenant = string
+
+// BadGateway The published error body.
+type BadGateway = ErrorResponse
 
 // BadRequest The published error body.
 type BadRequest = ErrorResponse
@@ -357,6 +477,57 @@ type GetAuditLogsParams struct {
 	XCorrelationId *XCorrelationId `json:"X-Correlation-Id,omitempty"`
 }
 
+// GetCustomersParams defines parameters for GetCustomers.
+type GetCustomersParams struct {
+	// PageNumber The page to return, numbered from 1.
+	PageNumber *PageNumberQuery `form:"pageNumber,omitempty" json:"pageNumber,omitempty"`
+
+	// PageSize How many items a page holds (1..2000).
+	PageSize *PageSizeQuery `form:"pageSize,omitempty" json:"pageSize,omitempty"`
+
+	// SearchValue The search query string, matched as a case-insensitive substring of `searchField`.
+	SearchValue *string `form:"searchValue,omitempty" json:"searchValue,omitempty"`
+
+	// SearchField The field in which the search is performed (default `Company.Name`).
+	SearchField *GetCustomersParamsSearchField `form:"searchField,omitempty" json:"searchField,omitempty"`
+
+	// SortPropertyName The name of the property to sort the customers by.
+	SortPropertyName *GetCustomersParamsSortPropertyName `form:"sortPropertyName,omitempty" json:"sortPropertyName,omitempty"`
+
+	// AscendingOrder If true (the default here), ascending order; false sorts descending.
+	AscendingOrder *bool `form:"ascendingOrder,omitempty" json:"ascendingOrder,omitempty"`
+
+	// ResellerId View only the customers of this reseller.
+	ResellerId *openapi_types.UUID `form:"resellerId,omitempty" json:"resellerId,omitempty"`
+
+	// IncludeDeleted If true the deleted customers are included. This implementation keeps no deleted customers, so the flag changes nothing.
+	IncludeDeleted *bool `form:"includeDeleted,omitempty" json:"includeDeleted,omitempty"`
+
+	// XTenant The domain used to access the portal.
+	XTenant XTenant `json:"X-Tenant"`
+
+	// XCorrelationId This header is optional and by setting it you can correlate the audit logs made by this request.
+	XCorrelationId *XCorrelationId `json:"X-Correlation-Id,omitempty"`
+}
+
+// GetCustomersParamsSearchField defines parameters for GetCustomers.
+type GetCustomersParamsSearchField string
+
+// GetCustomersParamsSortPropertyName defines parameters for GetCustomers.
+type GetCustomersParamsSortPropertyName string
+
+// GetCustomerParams defines parameters for GetCustomer.
+type GetCustomerParams struct {
+	// ResellerId When given, the customer must belong to this reseller (404 otherwise).
+	ResellerId *ResellerIdQuery `form:"resellerId,omitempty" json:"resellerId,omitempty"`
+
+	// XTenant The domain used to access the portal.
+	XTenant XTenant `json:"X-Tenant"`
+
+	// XCorrelationId This header is optional and by setting it you can correlate the audit logs made by this request.
+	XCorrelationId *XCorrelationId `json:"X-Correlation-Id,omitempty"`
+}
+
 // GetCustomerLicensesParams defines parameters for GetCustomerLicenses.
 type GetCustomerLicensesParams struct {
 	// ProviderInstanceId GUID Unique identifier for the provider instance.
@@ -416,6 +587,21 @@ type GetCustomerUserLicensesParams struct {
 
 // UpdateCustomerUserLicensesParams defines parameters for UpdateCustomerUserLicenses.
 type UpdateCustomerUserLicensesParams struct {
+	// XTenant The domain used to access the portal.
+	XTenant XTenant `json:"X-Tenant"`
+
+	// XCorrelationId This header is optional and by setting it you can correlate the audit logs made by this request.
+	XCorrelationId *XCorrelationId `json:"X-Correlation-Id,omitempty"`
+}
+
+// GetProviderInstancesParams defines parameters for GetProviderInstances.
+type GetProviderInstancesParams struct {
+	// PageNumber The page to return, numbered from 1.
+	PageNumber *PageNumberQuery `form:"pageNumber,omitempty" json:"pageNumber,omitempty"`
+
+	// PageSize How many items a page holds (1..2000).
+	PageSize *PageSizeQuery `form:"pageSize,omitempty" json:"pageSize,omitempty"`
+
 	// XTenant The domain used to access the portal.
 	XTenant XTenant `json:"X-Tenant"`
 
@@ -523,6 +709,31 @@ type ClientInterface interface {
 	// Corresponds with GET /v1/AuditLogs (the `GetAuditLogs` operationId).
 	GetAuditLogs(ctx context.Context, params *GetAuditLogsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetCustomers List all customers
+	//
+	// One page of the portal's customers, sorted by `sortPropertyName`. Available to the roles
+	// csp and reseller: a `reseller` token sees only its own customers, and `resellerId` narrows
+	// the list to one reseller's customers. Pages are numbered from 1; `pageSize` is 1..2000.
+	//
+	// `searchValue` matches a substring of `searchField`, case-insensitively (ASCII letters).
+	// The published API also offers `Domain`, `InternalIdentifier` and `ProviderCustomerId` as
+	// search fields; this implementation holds none of those, so it accepts only `Company.Name`
+	// (400 naming `searchField` otherwise). Names compare case-insensitively (ASCII letters),
+	// ties by id.
+	//
+	// Corresponds with GET /v1/Customers (the `GetCustomers` operationId).
+	GetCustomers(ctx context.Context, params *GetCustomersParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetCustomer Retrieve a customer
+	//
+	// The customer with the given id. A customer of another tenant, or outside a `reseller`
+	// token's scope, is 404 exactly like one that does not exist. With `resellerId`, a customer
+	// that does not belong to that reseller is 404 too (as on the other reads of this API; the
+	// published API answers 403 there).
+	//
+	// Corresponds with GET /v1/Customers/{customerId} (the `GetCustomer` operationId).
+	GetCustomer(ctx context.Context, customerId CustomerId, params *GetCustomerParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetCustomerLicenses Gets a customer's licenses
 	//
 	// The customer's licenses under the provider instance, with the seat counts computed by the
@@ -589,6 +800,16 @@ type ClientInterface interface {
 	//
 	// Corresponds with PATCH /v1/Customers/{customerId}/users/{customerUserId}/licenses (the `UpdateCustomerUserLicenses` operationId).
 	UpdateCustomerUserLicenses(ctx context.Context, customerId CustomerId, customerUserId CustomerUserId, params *UpdateCustomerUserLicensesParams, body UpdateCustomerUserLicensesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetProviderInstances List the provider instances
+	//
+	// One page of the portal's provider instances (its connections to Microsoft and other
+	// providers), sorted by provider, then alias (case-insensitively, ASCII letters), then id.
+	// Available to the roles csp and reseller. Only instances whose `provider.name` is
+	// `microsoft` carry user licenses.
+	//
+	// Corresponds with GET /v1/Providers/Instances (the `GetProviderInstances` operationId).
+	GetProviderInstances(ctx context.Context, params *GetProviderInstancesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
 // GetHealth Liveness probe
@@ -634,6 +855,51 @@ func (c *Client) GetReadiness(ctx context.Context, reqEditors ...RequestEditorFn
 // Corresponds with GET /v1/AuditLogs (the `GetAuditLogs` operationId).
 func (c *Client) GetAuditLogs(ctx context.Context, params *GetAuditLogsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetAuditLogsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetCustomers List all customers
+//
+// One page of the portal's customers, sorted by `sortPropertyName`. Available to the roles
+// csp and reseller: a `reseller` token sees only its own customers, and `resellerId` narrows
+// the list to one reseller's customers. Pages are numbered from 1; `pageSize` is 1..2000.
+//
+// `searchValue` matches a substring of `searchField`, case-insensitively (ASCII letters).
+// The published API also offers `Domain`, `InternalIdentifier` and `ProviderCustomerId` as
+// search fields; this implementation holds none of those, so it accepts only `Company.Name`
+// (400 naming `searchField` otherwise). Names compare case-insensitively (ASCII letters),
+// ties by id.
+//
+// Corresponds with GET /v1/Customers (the `GetCustomers` operationId).
+func (c *Client) GetCustomers(ctx context.Context, params *GetCustomersParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetCustomersRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetCustomer Retrieve a customer
+//
+// The customer with the given id. A customer of another tenant, or outside a `reseller`
+// token's scope, is 404 exactly like one that does not exist. With `resellerId`, a customer
+// that does not belong to that reseller is 404 too (as on the other reads of this API; the
+// published API answers 403 there).
+//
+// Corresponds with GET /v1/Customers/{customerId} (the `GetCustomer` operationId).
+func (c *Client) GetCustomer(ctx context.Context, customerId CustomerId, params *GetCustomerParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetCustomerRequest(c.Server, customerId, params)
 	if err != nil {
 		return nil, err
 	}
@@ -751,6 +1017,26 @@ func (c *Client) UpdateCustomerUserLicensesWithBody(ctx context.Context, custome
 // Corresponds with PATCH /v1/Customers/{customerId}/users/{customerUserId}/licenses (the `UpdateCustomerUserLicenses` operationId).
 func (c *Client) UpdateCustomerUserLicenses(ctx context.Context, customerId CustomerId, customerUserId CustomerUserId, params *UpdateCustomerUserLicensesParams, body UpdateCustomerUserLicensesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateCustomerUserLicensesRequest(c.Server, customerId, customerUserId, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetProviderInstances List the provider instances
+//
+// One page of the portal's provider instances (its connections to Microsoft and other
+// providers), sorted by provider, then alias (case-insensitively, ASCII letters), then id.
+// Available to the roles csp and reseller. Only instances whose `provider.name` is
+// `microsoft` carry user licenses.
+//
+// Corresponds with GET /v1/Providers/Instances (the `GetProviderInstances` operationId).
+func (c *Client) GetProviderInstances(ctx context.Context, params *GetProviderInstancesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetProviderInstancesRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -966,6 +1252,253 @@ func NewGetAuditLogsRequest(server string, params *GetAuditLogsParams) (*http.Re
 		if params.CustomerId != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "customerId", *params.CustomerId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		var headerParam0 string
+
+		headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Tenant", params.XTenant, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("X-Tenant", headerParam0)
+
+		if params.XCorrelationId != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "X-Correlation-Id", *params.XCorrelationId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: "uuid"})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Correlation-Id", headerParam1)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetCustomersRequest constructs an http.Request for the GetCustomers method
+func NewGetCustomersRequest(server string, params *GetCustomersParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/Customers")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.PageNumber != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "pageNumber", *params.PageNumber, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.PageSize != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "pageSize", *params.PageSize, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.SearchValue != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "searchValue", *params.SearchValue, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.SearchField != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "searchField", *params.SearchField, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.SortPropertyName != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "sortPropertyName", *params.SortPropertyName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.AscendingOrder != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "ascendingOrder", *params.AscendingOrder, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.ResellerId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "resellerId", *params.ResellerId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.IncludeDeleted != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "includeDeleted", *params.IncludeDeleted, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		var headerParam0 string
+
+		headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Tenant", params.XTenant, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("X-Tenant", headerParam0)
+
+		if params.XCorrelationId != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "X-Correlation-Id", *params.XCorrelationId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: "uuid"})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Correlation-Id", headerParam1)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetCustomerRequest constructs an http.Request for the GetCustomer method
+func NewGetCustomerRequest(server string, customerId CustomerId, params *GetCustomerParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "customerId", customerId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/Customers/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.ResellerId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "resellerId", *params.ResellerId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "uuid"}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -1413,6 +1946,96 @@ func NewUpdateCustomerUserLicensesRequestWithBody(server string, customerId Cust
 	return req, nil
 }
 
+// NewGetProviderInstancesRequest constructs an http.Request for the GetProviderInstances method
+func NewGetProviderInstancesRequest(server string, params *GetProviderInstancesParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/Providers/Instances")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.PageNumber != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "pageNumber", *params.PageNumber, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.PageSize != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "pageSize", *params.PageSize, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		var headerParam0 string
+
+		headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Tenant", params.XTenant, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("X-Tenant", headerParam0)
+
+		if params.XCorrelationId != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "X-Correlation-Id", *params.XCorrelationId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: "uuid"})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Correlation-Id", headerParam1)
+		}
+
+	}
+
+	return req, nil
+}
+
 func (c *Client) applyEditors(ctx context.Context, req *http.Request, additionalEditors []RequestEditorFn) error {
 	for _, r := range c.RequestEditors {
 		if err := r(ctx, req); err != nil {
@@ -1486,6 +2109,35 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /v1/AuditLogs (the `GetAuditLogs` operationId).
 	GetAuditLogsWithResponse(ctx context.Context, params *GetAuditLogsParams, reqEditors ...RequestEditorFn) (*GetAuditLogsResponse, error)
 
+	// GetCustomersWithResponse List all customers
+	//
+	// One page of the portal's customers, sorted by `sortPropertyName`. Available to the roles
+	// csp and reseller: a `reseller` token sees only its own customers, and `resellerId` narrows
+	// the list to one reseller's customers. Pages are numbered from 1; `pageSize` is 1..2000.
+	//
+	// `searchValue` matches a substring of `searchField`, case-insensitively (ASCII letters).
+	// The published API also offers `Domain`, `InternalIdentifier` and `ProviderCustomerId` as
+	// search fields; this implementation holds none of those, so it accepts only `Company.Name`
+	// (400 naming `searchField` otherwise). Names compare case-insensitively (ASCII letters),
+	// ties by id.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/Customers (the `GetCustomers` operationId).
+	GetCustomersWithResponse(ctx context.Context, params *GetCustomersParams, reqEditors ...RequestEditorFn) (*GetCustomersResponse, error)
+
+	// GetCustomerWithResponse Retrieve a customer
+	//
+	// The customer with the given id. A customer of another tenant, or outside a `reseller`
+	// token's scope, is 404 exactly like one that does not exist. With `resellerId`, a customer
+	// that does not belong to that reseller is 404 too (as on the other reads of this API; the
+	// published API answers 403 there).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/Customers/{customerId} (the `GetCustomer` operationId).
+	GetCustomerWithResponse(ctx context.Context, customerId CustomerId, params *GetCustomerParams, reqEditors ...RequestEditorFn) (*GetCustomerResponse, error)
+
 	// GetCustomerLicensesWithResponse Gets a customer's licenses
 	//
 	// The customer's licenses under the provider instance, with the seat counts computed by the
@@ -1558,6 +2210,18 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PATCH /v1/Customers/{customerId}/users/{customerUserId}/licenses (the `UpdateCustomerUserLicenses` operationId).
 	UpdateCustomerUserLicensesWithResponse(ctx context.Context, customerId CustomerId, customerUserId CustomerUserId, params *UpdateCustomerUserLicensesParams, body UpdateCustomerUserLicensesJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateCustomerUserLicensesResponse, error)
+
+	// GetProviderInstancesWithResponse List the provider instances
+	//
+	// One page of the portal's provider instances (its connections to Microsoft and other
+	// providers), sorted by provider, then alias (case-insensitively, ASCII letters), then id.
+	// Available to the roles csp and reseller. Only instances whose `provider.name` is
+	// `microsoft` carry user licenses.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/Providers/Instances (the `GetProviderInstances` operationId).
+	GetProviderInstancesWithResponse(ctx context.Context, params *GetProviderInstancesParams, reqEditors ...RequestEditorFn) (*GetProviderInstancesResponse, error)
 }
 
 // GetHealthResponse200Headers the declared response headers of an HTTP 200 response for GetHealth
@@ -1819,6 +2483,260 @@ func (r GetAuditLogsResponse) ContentType() string {
 	return ""
 }
 
+// GetCustomersResponse200Headers the declared response headers of an HTTP 200 response for GetCustomers
+type GetCustomersResponse200Headers struct {
+	XCorrelationId *openapi_types.UUID
+}
+
+// GetCustomersResponse400Headers the declared response headers of an HTTP 400 response for GetCustomers
+type GetCustomersResponse400Headers struct {
+	XCorrelationId *openapi_types.UUID
+}
+
+// GetCustomersResponse401Headers the declared response headers of an HTTP 401 response for GetCustomers
+type GetCustomersResponse401Headers struct {
+	WWWAuthenticate *string
+	XCorrelationId  *openapi_types.UUID
+}
+
+// GetCustomersResponse403Headers the declared response headers of an HTTP 403 response for GetCustomers
+type GetCustomersResponse403Headers struct {
+	XCorrelationId *openapi_types.UUID
+}
+
+// GetCustomersResponse500Headers the declared response headers of an HTTP 500 response for GetCustomers
+type GetCustomersResponse500Headers struct {
+	XCorrelationId *openapi_types.UUID
+}
+
+// GetCustomersResponse503Headers the declared response headers of an HTTP 503 response for GetCustomers
+type GetCustomersResponse503Headers struct {
+	RetryAfter     *int32
+	XCorrelationId *openapi_types.UUID
+}
+
+type GetCustomersResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CustomersPage
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalServerError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetCustomersResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *GetCustomersResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetCustomersResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *GetCustomersResponse403Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *GetCustomersResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetCustomersResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetCustomersResponse) GetJSON200() *CustomersPage {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetCustomersResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetCustomersResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetCustomersResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetCustomersResponse) GetJSON500() *InternalServerError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetCustomersResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetCustomersResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetCustomersResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetCustomersResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetCustomersResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetCustomerResponse200Headers the declared response headers of an HTTP 200 response for GetCustomer
+type GetCustomerResponse200Headers struct {
+	XCorrelationId *openapi_types.UUID
+}
+
+// GetCustomerResponse400Headers the declared response headers of an HTTP 400 response for GetCustomer
+type GetCustomerResponse400Headers struct {
+	XCorrelationId *openapi_types.UUID
+}
+
+// GetCustomerResponse401Headers the declared response headers of an HTTP 401 response for GetCustomer
+type GetCustomerResponse401Headers struct {
+	WWWAuthenticate *string
+	XCorrelationId  *openapi_types.UUID
+}
+
+// GetCustomerResponse403Headers the declared response headers of an HTTP 403 response for GetCustomer
+type GetCustomerResponse403Headers struct {
+	XCorrelationId *openapi_types.UUID
+}
+
+// GetCustomerResponse404Headers the declared response headers of an HTTP 404 response for GetCustomer
+type GetCustomerResponse404Headers struct {
+	XCorrelationId *openapi_types.UUID
+}
+
+// GetCustomerResponse500Headers the declared response headers of an HTTP 500 response for GetCustomer
+type GetCustomerResponse500Headers struct {
+	XCorrelationId *openapi_types.UUID
+}
+
+// GetCustomerResponse503Headers the declared response headers of an HTTP 503 response for GetCustomer
+type GetCustomerResponse503Headers struct {
+	RetryAfter     *int32
+	XCorrelationId *openapi_types.UUID
+}
+
+type GetCustomerResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Customer
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalServerError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetCustomerResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *GetCustomerResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetCustomerResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *GetCustomerResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *GetCustomerResponse404Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *GetCustomerResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetCustomerResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetCustomerResponse) GetJSON200() *Customer {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetCustomerResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetCustomerResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetCustomerResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetCustomerResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetCustomerResponse) GetJSON500() *InternalServerError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetCustomerResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetCustomerResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetCustomerResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetCustomerResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetCustomerResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetCustomerLicensesResponse200Headers the declared response headers of an HTTP 200 response for GetCustomerLicenses
 type GetCustomerLicensesResponse200Headers struct {
 	XCorrelationId *openapi_types.UUID
@@ -1850,6 +2768,11 @@ type GetCustomerLicensesResponse500Headers struct {
 	XCorrelationId *openapi_types.UUID
 }
 
+// GetCustomerLicensesResponse502Headers the declared response headers of an HTTP 502 response for GetCustomerLicenses
+type GetCustomerLicensesResponse502Headers struct {
+	XCorrelationId *openapi_types.UUID
+}
+
 // GetCustomerLicensesResponse503Headers the declared response headers of an HTTP 503 response for GetCustomerLicenses
 type GetCustomerLicensesResponse503Headers struct {
 	RetryAfter     *int32
@@ -1871,6 +2794,8 @@ type GetCustomerLicensesResponse struct {
 	JSON404 *NotFound
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalServerError
+	// JSON502 the response for an HTTP 502 `application/json` response
+	JSON502 *BadGateway
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
@@ -1885,6 +2810,8 @@ type GetCustomerLicensesResponse struct {
 	Headers404 *GetCustomerLicensesResponse404Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *GetCustomerLicensesResponse500Headers
+	// Headers502 the parsed response headers for an HTTP 502 response
+	Headers502 *GetCustomerLicensesResponse502Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *GetCustomerLicensesResponse503Headers
 }
@@ -1917,6 +2844,11 @@ func (r GetCustomerLicensesResponse) GetJSON404() *NotFound {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r GetCustomerLicensesResponse) GetJSON500() *InternalServerError {
 	return r.JSON500
+}
+
+// GetJSON502 returns the response for an HTTP 502 `application/json` response
+func (r GetCustomerLicensesResponse) GetJSON502() *BadGateway {
+	return r.JSON502
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -1984,6 +2916,11 @@ type GetCustomerUsersResponse500Headers struct {
 	XCorrelationId *openapi_types.UUID
 }
 
+// GetCustomerUsersResponse502Headers the declared response headers of an HTTP 502 response for GetCustomerUsers
+type GetCustomerUsersResponse502Headers struct {
+	XCorrelationId *openapi_types.UUID
+}
+
 // GetCustomerUsersResponse503Headers the declared response headers of an HTTP 503 response for GetCustomerUsers
 type GetCustomerUsersResponse503Headers struct {
 	RetryAfter     *int32
@@ -2005,6 +2942,8 @@ type GetCustomerUsersResponse struct {
 	JSON404 *NotFound
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalServerError
+	// JSON502 the response for an HTTP 502 `application/json` response
+	JSON502 *BadGateway
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
@@ -2019,6 +2958,8 @@ type GetCustomerUsersResponse struct {
 	Headers404 *GetCustomerUsersResponse404Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *GetCustomerUsersResponse500Headers
+	// Headers502 the parsed response headers for an HTTP 502 response
+	Headers502 *GetCustomerUsersResponse502Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *GetCustomerUsersResponse503Headers
 }
@@ -2051,6 +2992,11 @@ func (r GetCustomerUsersResponse) GetJSON404() *NotFound {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r GetCustomerUsersResponse) GetJSON500() *InternalServerError {
 	return r.JSON500
+}
+
+// GetJSON502 returns the response for an HTTP 502 `application/json` response
+func (r GetCustomerUsersResponse) GetJSON502() *BadGateway {
+	return r.JSON502
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -2118,6 +3064,11 @@ type GetCustomerUserLicensesResponse500Headers struct {
 	XCorrelationId *openapi_types.UUID
 }
 
+// GetCustomerUserLicensesResponse502Headers the declared response headers of an HTTP 502 response for GetCustomerUserLicenses
+type GetCustomerUserLicensesResponse502Headers struct {
+	XCorrelationId *openapi_types.UUID
+}
+
 // GetCustomerUserLicensesResponse503Headers the declared response headers of an HTTP 503 response for GetCustomerUserLicenses
 type GetCustomerUserLicensesResponse503Headers struct {
 	RetryAfter     *int32
@@ -2139,6 +3090,8 @@ type GetCustomerUserLicensesResponse struct {
 	JSON404 *NotFound
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalServerError
+	// JSON502 the response for an HTTP 502 `application/json` response
+	JSON502 *BadGateway
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
@@ -2153,6 +3106,8 @@ type GetCustomerUserLicensesResponse struct {
 	Headers404 *GetCustomerUserLicensesResponse404Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *GetCustomerUserLicensesResponse500Headers
+	// Headers502 the parsed response headers for an HTTP 502 response
+	Headers502 *GetCustomerUserLicensesResponse502Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *GetCustomerUserLicensesResponse503Headers
 }
@@ -2185,6 +3140,11 @@ func (r GetCustomerUserLicensesResponse) GetJSON404() *NotFound {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r GetCustomerUserLicensesResponse) GetJSON500() *InternalServerError {
 	return r.JSON500
+}
+
+// GetJSON502 returns the response for an HTTP 502 `application/json` response
+func (r GetCustomerUserLicensesResponse) GetJSON502() *BadGateway {
+	return r.JSON502
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -2267,6 +3227,11 @@ type UpdateCustomerUserLicensesResponse500Headers struct {
 	XCorrelationId *openapi_types.UUID
 }
 
+// UpdateCustomerUserLicensesResponse502Headers the declared response headers of an HTTP 502 response for UpdateCustomerUserLicenses
+type UpdateCustomerUserLicensesResponse502Headers struct {
+	XCorrelationId *openapi_types.UUID
+}
+
 // UpdateCustomerUserLicensesResponse503Headers the declared response headers of an HTTP 503 response for UpdateCustomerUserLicenses
 type UpdateCustomerUserLicensesResponse503Headers struct {
 	RetryAfter     *int32
@@ -2292,6 +3257,8 @@ type UpdateCustomerUserLicensesResponse struct {
 	JSON415 *UnsupportedMediaType
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalServerError
+	// JSON502 the response for an HTTP 502 `application/json` response
+	JSON502 *BadGateway
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
@@ -2312,6 +3279,8 @@ type UpdateCustomerUserLicensesResponse struct {
 	Headers415 *UpdateCustomerUserLicensesResponse415Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *UpdateCustomerUserLicensesResponse500Headers
+	// Headers502 the parsed response headers for an HTTP 502 response
+	Headers502 *UpdateCustomerUserLicensesResponse502Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *UpdateCustomerUserLicensesResponse503Headers
 }
@@ -2356,6 +3325,11 @@ func (r UpdateCustomerUserLicensesResponse) GetJSON500() *InternalServerError {
 	return r.JSON500
 }
 
+// GetJSON502 returns the response for an HTTP 502 `application/json` response
+func (r UpdateCustomerUserLicensesResponse) GetJSON502() *BadGateway {
+	return r.JSON502
+}
+
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r UpdateCustomerUserLicensesResponse) GetJSON503() *ServiceUnavailable {
 	return r.JSON503
@@ -2384,6 +3358,126 @@ func (r UpdateCustomerUserLicensesResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r UpdateCustomerUserLicensesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetProviderInstancesResponse200Headers the declared response headers of an HTTP 200 response for GetProviderInstances
+type GetProviderInstancesResponse200Headers struct {
+	XCorrelationId *openapi_types.UUID
+}
+
+// GetProviderInstancesResponse400Headers the declared response headers of an HTTP 400 response for GetProviderInstances
+type GetProviderInstancesResponse400Headers struct {
+	XCorrelationId *openapi_types.UUID
+}
+
+// GetProviderInstancesResponse401Headers the declared response headers of an HTTP 401 response for GetProviderInstances
+type GetProviderInstancesResponse401Headers struct {
+	WWWAuthenticate *string
+	XCorrelationId  *openapi_types.UUID
+}
+
+// GetProviderInstancesResponse403Headers the declared response headers of an HTTP 403 response for GetProviderInstances
+type GetProviderInstancesResponse403Headers struct {
+	XCorrelationId *openapi_types.UUID
+}
+
+// GetProviderInstancesResponse500Headers the declared response headers of an HTTP 500 response for GetProviderInstances
+type GetProviderInstancesResponse500Headers struct {
+	XCorrelationId *openapi_types.UUID
+}
+
+// GetProviderInstancesResponse503Headers the declared response headers of an HTTP 503 response for GetProviderInstances
+type GetProviderInstancesResponse503Headers struct {
+	RetryAfter     *int32
+	XCorrelationId *openapi_types.UUID
+}
+
+type GetProviderInstancesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ProviderInstancesPage
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalServerError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetProviderInstancesResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *GetProviderInstancesResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetProviderInstancesResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *GetProviderInstancesResponse403Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *GetProviderInstancesResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetProviderInstancesResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetProviderInstancesResponse) GetJSON200() *ProviderInstancesPage {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetProviderInstancesResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetProviderInstancesResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetProviderInstancesResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetProviderInstancesResponse) GetJSON500() *InternalServerError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetProviderInstancesResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetProviderInstancesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetProviderInstancesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetProviderInstancesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetProviderInstancesResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -2435,6 +3529,47 @@ func (c *ClientWithResponses) GetAuditLogsWithResponse(ctx context.Context, para
 		return nil, err
 	}
 	return ParseGetAuditLogsResponse(rsp)
+}
+
+// GetCustomersWithResponse List all customers
+//
+// One page of the portal's customers, sorted by `sortPropertyName`. Available to the roles
+// csp and reseller: a `reseller` token sees only its own customers, and `resellerId` narrows
+// the list to one reseller's customers. Pages are numbered from 1; `pageSize` is 1..2000.
+//
+// `searchValue` matches a substring of `searchField`, case-insensitively (ASCII letters).
+// The published API also offers `Domain`, `InternalIdentifier` and `ProviderCustomerId` as
+// search fields; this implementation holds none of those, so it accepts only `Company.Name`
+// (400 naming `searchField` otherwise). Names compare case-insensitively (ASCII letters),
+// ties by id.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/Customers (the `GetCustomers` operationId).
+func (c *ClientWithResponses) GetCustomersWithResponse(ctx context.Context, params *GetCustomersParams, reqEditors ...RequestEditorFn) (*GetCustomersResponse, error) {
+	rsp, err := c.GetCustomers(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetCustomersResponse(rsp)
+}
+
+// GetCustomerWithResponse Retrieve a customer
+//
+// The customer with the given id. A customer of another tenant, or outside a `reseller`
+// token's scope, is 404 exactly like one that does not exist. With `resellerId`, a customer
+// that does not belong to that reseller is 404 too (as on the other reads of this API; the
+// published API answers 403 there).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/Customers/{customerId} (the `GetCustomer` operationId).
+func (c *ClientWithResponses) GetCustomerWithResponse(ctx context.Context, customerId CustomerId, params *GetCustomerParams, reqEditors ...RequestEditorFn) (*GetCustomerResponse, error) {
+	rsp, err := c.GetCustomer(ctx, customerId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetCustomerResponse(rsp)
 }
 
 // GetCustomerLicensesWithResponse Gets a customer's licenses
@@ -2538,6 +3673,24 @@ func (c *ClientWithResponses) UpdateCustomerUserLicensesWithResponse(ctx context
 		return nil, err
 	}
 	return ParseUpdateCustomerUserLicensesResponse(rsp)
+}
+
+// GetProviderInstancesWithResponse List the provider instances
+//
+// One page of the portal's provider instances (its connections to Microsoft and other
+// providers), sorted by provider, then alias (case-insensitively, ASCII letters), then id.
+// Available to the roles csp and reseller. Only instances whose `provider.name` is
+// `microsoft` carry user licenses.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/Providers/Instances (the `GetProviderInstances` operationId).
+func (c *ClientWithResponses) GetProviderInstancesWithResponse(ctx context.Context, params *GetProviderInstancesParams, reqEditors ...RequestEditorFn) (*GetProviderInstancesResponse, error) {
+	rsp, err := c.GetProviderInstances(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetProviderInstancesResponse(rsp)
 }
 
 // ParseGetHealthResponse parses an HTTP response from a GetHealthWithResponse call
@@ -2814,6 +3967,299 @@ func ParseGetAuditLogsResponse(rsp *http.Response) (*GetAuditLogsResponse, error
 	return response, nil
 }
 
+// ParseGetCustomersResponse parses an HTTP response from a GetCustomersWithResponse call
+func ParseGetCustomersResponse(rsp *http.Response) (*GetCustomersResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetCustomersResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CustomersPage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalServerError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetCustomersResponse200Headers
+		if values := rsp.Header.Values("X-Correlation-Id"); len(values) > 0 {
+			var value openapi_types.UUID
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Correlation-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			}
+			headers.XCorrelationId = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers GetCustomersResponse400Headers
+		if values := rsp.Header.Values("X-Correlation-Id"); len(values) > 0 {
+			var value openapi_types.UUID
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Correlation-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			}
+			headers.XCorrelationId = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetCustomersResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		if values := rsp.Header.Values("X-Correlation-Id"); len(values) > 0 {
+			var value openapi_types.UUID
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Correlation-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			}
+			headers.XCorrelationId = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers GetCustomersResponse403Headers
+		if values := rsp.Header.Values("X-Correlation-Id"); len(values) > 0 {
+			var value openapi_types.UUID
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Correlation-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			}
+			headers.XCorrelationId = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 500:
+		var headers GetCustomersResponse500Headers
+		if values := rsp.Header.Values("X-Correlation-Id"); len(values) > 0 {
+			var value openapi_types.UUID
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Correlation-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			}
+			headers.XCorrelationId = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetCustomersResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Correlation-Id"); len(values) > 0 {
+			var value openapi_types.UUID
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Correlation-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			}
+			headers.XCorrelationId = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetCustomerResponse parses an HTTP response from a GetCustomerWithResponse call
+func ParseGetCustomerResponse(rsp *http.Response) (*GetCustomerResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetCustomerResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Customer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalServerError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetCustomerResponse200Headers
+		if values := rsp.Header.Values("X-Correlation-Id"); len(values) > 0 {
+			var value openapi_types.UUID
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Correlation-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			}
+			headers.XCorrelationId = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers GetCustomerResponse400Headers
+		if values := rsp.Header.Values("X-Correlation-Id"); len(values) > 0 {
+			var value openapi_types.UUID
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Correlation-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			}
+			headers.XCorrelationId = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetCustomerResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		if values := rsp.Header.Values("X-Correlation-Id"); len(values) > 0 {
+			var value openapi_types.UUID
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Correlation-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			}
+			headers.XCorrelationId = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers GetCustomerResponse403Headers
+		if values := rsp.Header.Values("X-Correlation-Id"); len(values) > 0 {
+			var value openapi_types.UUID
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Correlation-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			}
+			headers.XCorrelationId = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers GetCustomerResponse404Headers
+		if values := rsp.Header.Values("X-Correlation-Id"); len(values) > 0 {
+			var value openapi_types.UUID
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Correlation-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			}
+			headers.XCorrelationId = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 500:
+		var headers GetCustomerResponse500Headers
+		if values := rsp.Header.Values("X-Correlation-Id"); len(values) > 0 {
+			var value openapi_types.UUID
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Correlation-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			}
+			headers.XCorrelationId = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetCustomerResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Correlation-Id"); len(values) > 0 {
+			var value openapi_types.UUID
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Correlation-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			}
+			headers.XCorrelationId = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseGetCustomerLicensesResponse parses an HTTP response from a GetCustomerLicensesWithResponse call
 func ParseGetCustomerLicensesResponse(rsp *http.Response) (*GetCustomerLicensesResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -2869,6 +4315,13 @@ func ParseGetCustomerLicensesResponse(rsp *http.Response) (*GetCustomerLicensesR
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
+		var dest BadGateway
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON502 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
@@ -2947,6 +4400,16 @@ func ParseGetCustomerLicensesResponse(rsp *http.Response) (*GetCustomerLicensesR
 			headers.XCorrelationId = &value
 		}
 		response.Headers500 = &headers
+	case rsp.StatusCode == 502:
+		var headers GetCustomerLicensesResponse502Headers
+		if values := rsp.Header.Values("X-Correlation-Id"); len(values) > 0 {
+			var value openapi_types.UUID
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Correlation-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			}
+			headers.XCorrelationId = &value
+		}
+		response.Headers502 = &headers
 	case rsp.StatusCode == 503:
 		var headers GetCustomerLicensesResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -3025,6 +4488,13 @@ func ParseGetCustomerUsersResponse(rsp *http.Response) (*GetCustomerUsersRespons
 		}
 		response.JSON500 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
+		var dest BadGateway
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON502 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -3102,6 +4572,16 @@ func ParseGetCustomerUsersResponse(rsp *http.Response) (*GetCustomerUsersRespons
 			headers.XCorrelationId = &value
 		}
 		response.Headers500 = &headers
+	case rsp.StatusCode == 502:
+		var headers GetCustomerUsersResponse502Headers
+		if values := rsp.Header.Values("X-Correlation-Id"); len(values) > 0 {
+			var value openapi_types.UUID
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Correlation-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			}
+			headers.XCorrelationId = &value
+		}
+		response.Headers502 = &headers
 	case rsp.StatusCode == 503:
 		var headers GetCustomerUsersResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -3180,6 +4660,13 @@ func ParseGetCustomerUserLicensesResponse(rsp *http.Response) (*GetCustomerUserL
 		}
 		response.JSON500 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
+		var dest BadGateway
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON502 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -3257,6 +4744,16 @@ func ParseGetCustomerUserLicensesResponse(rsp *http.Response) (*GetCustomerUserL
 			headers.XCorrelationId = &value
 		}
 		response.Headers500 = &headers
+	case rsp.StatusCode == 502:
+		var headers GetCustomerUserLicensesResponse502Headers
+		if values := rsp.Header.Values("X-Correlation-Id"); len(values) > 0 {
+			var value openapi_types.UUID
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Correlation-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			}
+			headers.XCorrelationId = &value
+		}
+		response.Headers502 = &headers
 	case rsp.StatusCode == 503:
 		var headers GetCustomerUserLicensesResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -3351,6 +4848,13 @@ func ParseUpdateCustomerUserLicensesResponse(rsp *http.Response) (*UpdateCustome
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
+		var dest BadGateway
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON502 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
@@ -3459,8 +4963,156 @@ func ParseUpdateCustomerUserLicensesResponse(rsp *http.Response) (*UpdateCustome
 			headers.XCorrelationId = &value
 		}
 		response.Headers500 = &headers
+	case rsp.StatusCode == 502:
+		var headers UpdateCustomerUserLicensesResponse502Headers
+		if values := rsp.Header.Values("X-Correlation-Id"); len(values) > 0 {
+			var value openapi_types.UUID
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Correlation-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			}
+			headers.XCorrelationId = &value
+		}
+		response.Headers502 = &headers
 	case rsp.StatusCode == 503:
 		var headers UpdateCustomerUserLicensesResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Correlation-Id"); len(values) > 0 {
+			var value openapi_types.UUID
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Correlation-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			}
+			headers.XCorrelationId = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetProviderInstancesResponse parses an HTTP response from a GetProviderInstancesWithResponse call
+func ParseGetProviderInstancesResponse(rsp *http.Response) (*GetProviderInstancesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetProviderInstancesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ProviderInstancesPage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalServerError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetProviderInstancesResponse200Headers
+		if values := rsp.Header.Values("X-Correlation-Id"); len(values) > 0 {
+			var value openapi_types.UUID
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Correlation-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			}
+			headers.XCorrelationId = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers GetProviderInstancesResponse400Headers
+		if values := rsp.Header.Values("X-Correlation-Id"); len(values) > 0 {
+			var value openapi_types.UUID
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Correlation-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			}
+			headers.XCorrelationId = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetProviderInstancesResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		if values := rsp.Header.Values("X-Correlation-Id"); len(values) > 0 {
+			var value openapi_types.UUID
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Correlation-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			}
+			headers.XCorrelationId = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers GetProviderInstancesResponse403Headers
+		if values := rsp.Header.Values("X-Correlation-Id"); len(values) > 0 {
+			var value openapi_types.UUID
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Correlation-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			}
+			headers.XCorrelationId = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 500:
+		var headers GetProviderInstancesResponse500Headers
+		if values := rsp.Header.Values("X-Correlation-Id"); len(values) > 0 {
+			var value openapi_types.UUID
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Correlation-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			}
+			headers.XCorrelationId = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetProviderInstancesResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
@@ -3492,6 +5144,12 @@ type ServerInterface interface {
 	// GetAuditLogs Gets the audit logs
 	// (GET /v1/AuditLogs)
 	GetAuditLogs(ctx echo.Context, params GetAuditLogsParams) error
+	// GetCustomers List all customers
+	// (GET /v1/Customers)
+	GetCustomers(ctx echo.Context, params GetCustomersParams) error
+	// GetCustomer Retrieve a customer
+	// (GET /v1/Customers/{customerId})
+	GetCustomer(ctx echo.Context, customerId CustomerId, params GetCustomerParams) error
 	// GetCustomerLicenses Gets a customer's licenses
 	// (GET /v1/Customers/{customerId}/licenses)
 	GetCustomerLicenses(ctx echo.Context, customerId CustomerId, params GetCustomerLicensesParams) error
@@ -3504,6 +5162,9 @@ type ServerInterface interface {
 	// UpdateCustomerUserLicenses Updates a customer user licenses
 	// (PATCH /v1/Customers/{customerId}/users/{customerUserId}/licenses)
 	UpdateCustomerUserLicenses(ctx echo.Context, customerId CustomerId, customerUserId CustomerUserId, params UpdateCustomerUserLicensesParams) error
+	// GetProviderInstances List the provider instances
+	// (GET /v1/Providers/Instances)
+	GetProviderInstances(ctx echo.Context, params GetProviderInstancesParams) error
 }
 
 // ServerInterfaceWrapper converts echo contexts to parameters.
@@ -3648,6 +5309,166 @@ func (w *ServerInterfaceWrapper) GetAuditLogs(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.GetAuditLogs(ctx, params)
+	return err
+}
+
+// GetCustomers converts echo context to params.
+func (w *ServerInterfaceWrapper) GetCustomers(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetCustomersParams
+	// ------------- Optional query parameter "pageNumber" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "pageNumber", ctx.QueryParams(), &params.PageNumber, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter pageNumber: %s", err))
+	}
+
+	// ------------- Optional query parameter "pageSize" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "pageSize", ctx.QueryParams(), &params.PageSize, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter pageSize: %s", err))
+	}
+
+	// ------------- Optional query parameter "searchValue" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "searchValue", ctx.QueryParams(), &params.SearchValue, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter searchValue: %s", err))
+	}
+
+	// ------------- Optional query parameter "searchField" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "searchField", ctx.QueryParams(), &params.SearchField, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter searchField: %s", err))
+	}
+
+	// ------------- Optional query parameter "sortPropertyName" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "sortPropertyName", ctx.QueryParams(), &params.SortPropertyName, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sortPropertyName: %s", err))
+	}
+
+	// ------------- Optional query parameter "ascendingOrder" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "ascendingOrder", ctx.QueryParams(), &params.AscendingOrder, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter ascendingOrder: %s", err))
+	}
+
+	// ------------- Optional query parameter "resellerId" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "resellerId", ctx.QueryParams(), &params.ResellerId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter resellerId: %s", err))
+	}
+
+	// ------------- Optional query parameter "includeDeleted" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "includeDeleted", ctx.QueryParams(), &params.IncludeDeleted, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter includeDeleted: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Required header parameter "X-Tenant" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-Tenant")]; found {
+		var XTenant XTenant
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for X-Tenant, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-Tenant", valueList[0], &XTenant, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter X-Tenant: %s", err))
+		}
+
+		params.XTenant = XTenant
+	} else {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter X-Tenant is required, but not found"))
+	}
+	// ------------- Optional header parameter "X-Correlation-Id" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-Correlation-Id")]; found {
+		var XCorrelationId XCorrelationId
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for X-Correlation-Id, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-Correlation-Id", valueList[0], &XCorrelationId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uuid"})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter X-Correlation-Id: %s", err))
+		}
+
+		params.XCorrelationId = &XCorrelationId
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetCustomers(ctx, params)
+	return err
+}
+
+// GetCustomer converts echo context to params.
+func (w *ServerInterfaceWrapper) GetCustomer(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "customerId" -------------
+	var customerId CustomerId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "customerId", ctx.Param("customerId"), &customerId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter customerId: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetCustomerParams
+	// ------------- Optional query parameter "resellerId" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "resellerId", ctx.QueryParams(), &params.ResellerId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter resellerId: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Required header parameter "X-Tenant" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-Tenant")]; found {
+		var XTenant XTenant
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for X-Tenant, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-Tenant", valueList[0], &XTenant, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter X-Tenant: %s", err))
+		}
+
+		params.XTenant = XTenant
+	} else {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter X-Tenant is required, but not found"))
+	}
+	// ------------- Optional header parameter "X-Correlation-Id" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-Correlation-Id")]; found {
+		var XCorrelationId XCorrelationId
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for X-Correlation-Id, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-Correlation-Id", valueList[0], &XCorrelationId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uuid"})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter X-Correlation-Id: %s", err))
+		}
+
+		params.XCorrelationId = &XCorrelationId
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetCustomer(ctx, customerId, params)
 	return err
 }
 
@@ -3939,6 +5760,65 @@ func (w *ServerInterfaceWrapper) UpdateCustomerUserLicenses(ctx echo.Context) er
 	return err
 }
 
+// GetProviderInstances converts echo context to params.
+func (w *ServerInterfaceWrapper) GetProviderInstances(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetProviderInstancesParams
+	// ------------- Optional query parameter "pageNumber" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "pageNumber", ctx.QueryParams(), &params.PageNumber, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter pageNumber: %s", err))
+	}
+
+	// ------------- Optional query parameter "pageSize" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "pageSize", ctx.QueryParams(), &params.PageSize, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter pageSize: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Required header parameter "X-Tenant" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-Tenant")]; found {
+		var XTenant XTenant
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for X-Tenant, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-Tenant", valueList[0], &XTenant, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter X-Tenant: %s", err))
+		}
+
+		params.XTenant = XTenant
+	} else {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter X-Tenant is required, but not found"))
+	}
+	// ------------- Optional header parameter "X-Correlation-Id" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-Correlation-Id")]; found {
+		var XCorrelationId XCorrelationId
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for X-Correlation-Id, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-Correlation-Id", valueList[0], &XCorrelationId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uuid"})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter X-Correlation-Id: %s", err))
+		}
+
+		params.XCorrelationId = &XCorrelationId
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetProviderInstances(ctx, params)
+	return err
+}
+
 // This is a simple interface which specifies echo.Route addition functions which
 // are present on both echo.Echo and echo.Group, since we want to allow using
 // either of them for path registration
@@ -3990,6 +5870,9 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.PATCH(options.BaseURL+"/v1/Customers/:customerId/users/:customerUserId/licenses", wrapper.UpdateCustomerUserLicenses, options.OperationMiddlewares["UpdateCustomerUserLicenses"]...)
 	router.GET(options.BaseURL+"/v1/Customers/:customerId/licenses", wrapper.GetCustomerLicenses, options.OperationMiddlewares["GetCustomerLicenses"]...)
 	router.GET(options.BaseURL+"/v1/Customers/:customerId/users", wrapper.GetCustomerUsers, options.OperationMiddlewares["GetCustomerUsers"]...)
+	router.GET(options.BaseURL+"/v1/Customers", wrapper.GetCustomers, options.OperationMiddlewares["GetCustomers"]...)
+	router.GET(options.BaseURL+"/v1/Customers/:customerId", wrapper.GetCustomer, options.OperationMiddlewares["GetCustomer"]...)
+	router.GET(options.BaseURL+"/v1/Providers/Instances", wrapper.GetProviderInstances, options.OperationMiddlewares["GetProviderInstances"]...)
 	router.GET(options.BaseURL+"/v1/AuditLogs", wrapper.GetAuditLogs, options.OperationMiddlewares["GetAuditLogs"]...)
 	router.GET(options.BaseURL+"/healthz", wrapper.GetHealth, options.OperationMiddlewares["GetHealth"]...)
 	router.GET(options.BaseURL+"/readyz", wrapper.GetReadiness, options.OperationMiddlewares["GetReadiness"]...)
@@ -4001,103 +5884,125 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7Fxbcxs3lv4rp3q3KtRUkyJ1sWW69kFxnIniXLSRtJ4q01UNdh+yMWoCDICWxGRUtY/7vLW/cH7JFg7Q",
-	"N3ZTpGzZSWryxks3cM4Bzv0Dfg1iuVhKgcLoYPxrkCJLUNHHv72SSmHGDJfiLLG/JKhjxZf2h2AcXKYI",
-	"Cn/OUZsvNER/69ee758lUQhSAYOZQp2CFAi3KQow1VuQsgSEFDgIwkDHKS6YnWUm1YKZYBzkOU+CMDCr",
-	"JQbjQBvFxTy4v78PgyVTbIHGE/oq10YuUHUR+ders6/gSvCfcwSeoDB8xlHBTCqiJPavWgq4fX7JTBqE",
-	"gWALO2dcjRwGlmquMAnGRuX4GIrDksQr/VFkQq630uqn+Dh6z5W84QmqM6ENEzGeJf+Zo1o9mvClHwe4",
-	"H6gk/mcar6R+2ZrwIzn4CTVmmRXFBsrf2t045zcowqaMF7k2MMVMijkYCSblGpQfDXpHwyOQJkV1yzXu",
-	"bWJHlbMHjyN7u9JxDU5JgWuQ9DvLgIkEpivQaAwXc+AGVjKHmAmI/YBIXLI84QYyOdewYAnadzyDpJIl",
-	"P26KiqF17X4sW5comDDdRiSRC8aF3duJFTiLY9TabR+pDMssUXjHFsuMdor7Lc5knsQyvl5yM4jlYjPh",
-	"fuqHttOC3X2HYm7SYHxwfBgGCy6K76NOA6RQL6XQSPbnS5b85MRnv8VSGHSssuUy4zGJbP/v2vL7a8WI",
-	"fbKx1MHhbJQcxEfT/gk7wf5RfHzcfzE7wv7B9HnyfDbEF2w0CsI1Af4o0NrZhVSkbUtUhqMGphC4uGEZ",
-	"T0h8SklrLN+tyf9d8IM0gELm8xTYDeMZm2YIGY/RcgdyBhdvrmB4jC/Ys9Hz/vDg2ah/FCP2p9Ojo/7o",
-	"8CQ5xNlx8uLZMfS+57GSWs4MHD47hteHe2MYVoOGMAKBmGAyCN6Hgad19UPben3nZ383fD/Q1/lZEty/",
-	"DwNtmMn1K5lgMD4aDstl+S/LIwnxtWUyuK8v7L8rnAXj4N/2Ky+37/7V+/T4T34h3bI2RfslS8Av7AAi",
-	"J8II7L7SgDeoVoXArQ4xAzPGMyRx173ouuJsoMq/sr9mAIisr6Wa8iRBscP+eiLeyykHYFXUyGsU1uBY",
-	"w84EGUAwpFiWd2Hdv9Mz5/bnigmjQUhgWSZvMQElM/wEojkTBpVg2QWqG1RuB3w2IRWTg5sd6IUBfIWG",
-	"8czpYCbnc0wgF9Zgk5upeACehCDsTgKNwnwC6fwgzdcyF8lvYJeKiAeENDCzRGyzQ5UHfhGPpnbg/vEB",
-	"O+wfzQ6f9U+SZ6x/iMPZi+kJex4fjOxmvOGaW3NFXhohZtblPmRdOk3JUWlKSnE9nQ2x5pXGdHpUEBJS",
-	"JGc1pRUhQSJRk9Twjmtjn+Hu+wZ2n3zXnLNVJllyKeV3TM3x8+mTnxgupQSa2gmtSBemMllR0GM1ZgTf",
-	"8y8/AfPe4F/yBcrcfD7e/bzgJ+7gPOEJbQOmFL9BuOUm5S6f0mR+vrBRHEvAuBFe2odTGwzeMg1xysQc",
-	"kwFcoEhseMjmjItPID9rCnmMV6J0/J9Phn5uqE3u5Jgww6ZMW50RVoRTK1oWp5i8BIVGrYDNDCqIfrJf",
-	"+qf2SwQaYykSPYBTAfkysSE010D0YwK3qcwo9KI1MdbRhRSGK1wiK6JwrkGzGULPfeYJLpbSimJvTfa1",
-	"mdtR8oWjxGr+LeOW/pmN94h0LuYb8mcuzOFBQNEsX+SLYFwFTVwYnKNysfkTrPqVYLlJpeK/YPL51rs+",
-	"q1voKTJlHW0Rriy41lzMQ1iwzMoFkxCmLMlWoPlcYGLXD++WNitYW4+3b9/2T3OT2pQ2Zga7UxdWPWEd",
-	"OlFOBjrXCL3oSyIn2msuUEd69CRLoPOlTY4w+R4Tzi5pls+3FOXsQNODnb/bfluFidZpiZ7cFpVOnMY7",
-	"tYnvd3LeXkebQTnzWKbErKCZgllZPWD/mFGiWjDF9DUmFBb3XFgB0deUB7hVr1IyWoDYSNW9kyKdTyOb",
-	"b5ky3Kakgkgid08UDNrpdbgesHUN3ww7i3kKJjbNtCWxD4NYITOYnJoN9ZVqOOeF5GLBjXHKVg5uLWvf",
-	"eq3OGZ6muLedE/+wixg7Reif+EJTDjh4aJQPrPMV5b2t1PLHj60wlirZaXS7ZZkbtb2qzNBSJr5ui8J6",
-	"lnfBqbYWtZa+BzaWWsgbrP/2vmO2jtLfk5QZt7KpkOluHlfrG9drfejy31LFvVDHNbvgA4UeE5CLayFv",
-	"hTUhKeXSu4T/vmo+zTUXqDWoPEPQeZwCo3x6ptAGfMzsefp0GefZ4CNDdoOaTNYakbC0sxhcWOXnRpM5",
-	"Lgy0fYCqPazKwqocAxZsRVZbo/1JKfutetBqA00uZFkoDUFLkCJbQRTrZeQH0jSCSXFhF0jkmQ8QXT2u",
-	"Y4HKKuo2jazm5TNgYtW1AXaeb7MNKJ7wNoBmo0XeiR9XzHrs5r54c7XTdtbX+WbCL95c1ezWdkrJlW2L",
-	"CgqfeuGedoXRosb6LiAyKw8Reve37q/q9qacOWz2XhrWOWz3OjrbB07clcmR079jbCx7a4R3Ssx7c6sT",
-	"wpXNbbhYUAq9ZT7NuE4xAb3ELONivle3h+dKxkjBZxAGF3kcY4KWKKeUnYawoEqfszl2xylLNkciicr4",
-	"Xm/bcYaN+bjIidJLG0u0R7sSZK6K+j9fLDNcoDCeO5bdspUGu1H2XsI1Lg3tR7sJmOFTnnGzohTU2d9K",
-	"Filb7rbFUqZ/wDvTzevbFKnEyBzHsVyg9jkakeudjx90KmWGTPhRzxXecJnrR4zs86mHh7a2U28yC96A",
-	"CjeGHToEgbc2uJpx5RsrxQC76JSd0dPAlGIr8pRszgUt0HmjAfrQeOdd79ixpWHZK5l3NWW+kbewYGJV",
-	"8rVgJk5DYLGSWttMlzjUIcR2APJ6NukZDYfD4dj1eakhQe/5NJj+dBlyVFv7CLThWQYGs0zbV93q+BIz",
-	"rdFMZpm81Q0juEtu65m0s+gHmCRW7DZWSCVbZqpFBM1/wRBmSi4gqkQWPZqWddNIW2HDijbobqxUe383",
-	"9ajL1tVbz20pnPpIZNaImL/QkHCF1lyv2tYl4XqZsdVmZ2OHpCHouc3RMn+CTvhWt2gfPFdcxHzJsq00",
-	"2yC2z8Ummrs8XF0cXdNtW5QiNrb5YZJw19A9r0l8xjKNXX2/izdX6yvnbLIN72yM6PRTk9IVqlXkGZDK",
-	"LNHAzQDOBDA4P7189c1EUJLuAjfyn5HTWK4vMMPY2HjSRYCcygovaTyvrOvtR7c2xM9gItrZcFGkKxp+",
-	"XYUvZrRLT2MmvKmYIjDt6jchLNhdbxgCKQn883/+F3SulygSTOhbLIXOF5jsQa9BD/CSZwqE9z7AuhRj",
-	"byO/INbXhZT+BLRU67PZ5a2tfM865j2bbuhU5llCP0OP6NirR55tVyi2xJl1zd+F2Ub//dmnjKShZz9U",
-	"nWq/yfd2i7CLrbVtxYnHaiPqfFo+E1IilWvqsz/9PiA92EbeVObz1Dz57GvG0a1RY2tuM4W7RL51J0Xa",
-	"9Gf4+1uHv86o1YPfncPdRnTyewh5HS8bAt7fLAT9A8WbzVZB536p9IXwAK4S1aHFj6lqn3UXtaXixLH1",
-	"vim6+XbSz8Zk63N/Rd+mbs08EzpGwRSXft44zpXvKm2dq0BFtIPzjGsbxAnDuOBiTtMlBC8puHXvNicF",
-	"7lWxSdnOSumDz1UJqNrAQamldUBF1zp9c3l5XhRUYkltBmZA4VKhRgpQQS8x5jMed9Dc2vgdWuabXe2p",
-	"7T9WVm7Yx67Nukur+Oza+t8gy0z6UFFJoc4z4/zYUskptre93vB6JK8jl1qnNM1qe3rih+oi9XyDXe1Q",
-	"Vvuk23lkjm6Zh45a99cm3z7zQ76Yoto4HIKgB3xePXrYuI261tuOcsF/wQfm2G42R1vNZo2Z2pyd8myo",
-	"TCdVXlPljKrzBUKpI71+yPKcQu077WsWp35zM61lzMnWlaEJAZwbk5UWoGWGtml5E1TVxSLF+94wldhI",
-	"Lm5kdlNYpd1t8H2HmK+ou9KRPesaAvcRWbQlugS7GulTNftJKlDUvnKbtMidQg/l80u41nWCYht4lCgr",
-	"amDW1d2x2GSrMdQ6Q4WMQmcO3KtuycwtjwleYqV2K8siszf1CZ/NiIzMChhiph04BY6GQzu5g590ONUO",
-	"0W3M5Ooi6TVKAGXq6GXU/JdEvffSDWHTHevGMCFx5MLI3Arkg0LEolZyTznjmXt9NBwOSa2L751b92N7",
-	"jBW8ea8DtGfqG6k8PLBDVrlucboaGZ2L1rZC1hFjnCtuVhcERCHROkjMaW6T6+Lb1wVN3769bCE3v317",
-	"CaceV+PSIX/eINeFI3C4Fg93GcBrhx0dwyRovDguHvyVAA33k2AwEa8yxhd67AEPlI5TX2gvhMghiiPo",
-	"0RkM/DlnWQ1ZbJ9QMkMdQc91FaWCqGjJRXvhRERVyzCCXiHYyhxWTxMg2Y6Id8vIVaccOzbrIaqrtUqN",
-	"WTrQi82YiwyTxWRt/DkDaxzKDbBgnEI2F13nKvOD6PH+/pybNJ8OYrnYr59h6Eut9+uDtILQ4JQiQcVi",
-	"06eewnrW6g3vKzvqKzcqvLo4h9Pzs6pxNRF/cUa03ur1xc9i6r9Qzc/F0iwBzRN6OuMoDGH4rWWTOQEJ",
-	"BxMxEa8JDV8E3jFTiqOurZxbZndywx/3sKLv3iyTfDg8jL99e0kfkAqQ4UQUR12yVdhx2MzDa5sol972",
-	"A2iaDqDtTYSNluNUVm6qPQcUpz4KhbDu13Pu/gitDTYpTkTUSE2i6tEq4yEhX+NK1w7mFA2XEoAEC3aN",
-	"uibko7s7evH47q6ip5C42ZBcQS9qpGXRnpNX+exE2E1izbSGo+GIZjgaHpLiyNwAo2FedhZLNBI0MUXQ",
-	"1v3XZqWEdiKMlCHcpjxO/R7yPozPhSs7oJcHuQc2m5EbgemK2L5AZoDFVMnmYj4mHEMFpGibYkv7xZsr",
-	"aw1aFWb4j0bBuPy5UThu/Lpe5N2LLC/EV7T+X1TU201ZFElllhRW8+LNlTM0WVXx99bj+7PLlqGQSxRa",
-	"5irGgVTz/UI59+2zNjbihs5Ddar7P//7/5raXep2EAY3qLSzKKPBcDD0iB/BljwYB4eD4eCQol2Tkv/Y",
-	"d+nGL/bzHDtKJ6dC31pWD4ZDu8oZFuEfHeOyQUnGb/AlcFNB2ykGcNmsh+YO6jgAOnbwVzQuoQrWzlsd",
-	"DIdPBmxspGwduMbLDlY+AWr62LHU9VrJ+n7XWZe60w/G796Hgc4XC6ZWwTj4zgaSlnDKNK07Y3Ntgwwv",
-	"1vf25X1r4le7rq63nyWemk4OsjilajYjh6BdWMDsf64tbL1NCMfDw+rgZOdq/4QsIdDTb7ngloiVpZpA",
-	"9b+rpbbvHm5/twOB/9AuKaX+8Da5GZXQBL1xs1y2HFkBaKU4YA0SAaceHObgrhrLc3UeseaAahNRvM3q",
-	"8Zt7iRIgk0qNBazN5lWF6dMDeG3z4xK969ob5FOB64n1/cVkPek7qvV2XZnhJC4NtM9Yc7rnDHlrC1ci",
-	"ah5Sf9e9aNUj+8UJ2ftw+6NruyrcWAMxEhSaXInQl1wKPkabDi6f1yselUYlOGN5Zii3emRBZSu4xLci",
-	"qCn5EFlUe+kk6uC4iyp256g6KNLDRxD5o91WFfoloZK8jSarHoyLN8wmii8MU+YrZrD7bMYDmOddqKl3",
-	"bLYQ8lokn4IMp9hW7Qod0CFoq74sg79LLlx3LfpHBD0czAcQtRDC/2jhg6ONB+p/LGcJNhzcPh4dPJaH",
-	"okzuK9O9tV6er7hAVMD3IuvTrnFp9h5YdYde3M0ZtQGU22ReWja4JaNHFTffINCOG4N3JqSKUJ8LjUJz",
-	"w28wW22iuaivBBtPxD/7gM2xTugacvYjaS5ud3hamhtXPXyha27kia952EHBV41E1RcwuF5LcTcRto6w",
-	"fSraCiG17k1Zn78O3t198vefMPBroms7Ir+N+No2kvOJQ8KjXULC2i0T9Mpo+yuNU3n00g7hY3XZwG8Z",
-	"rJbh6V/R6LWbS2ohahVvlVFqYc70/q/VLrwv0+cHY9catKSs5VVH9zvOapSFxTrazjKamwJdghPhzucO",
-	"mig6yiYJZULlcqDmf084iBidFfV9k02xZsHod1Vm/zlDzi1v1C5l2uHpTfcN7fDq+kU/H2hEyvsP3nUC",
-	"Ew+74H7Pmrg732EqSjprt6GUBxLGwS7XqQSdcLNRC+E1GtKNBqUJ/JiWSrNr0l0M6VCRELQ7+DmtsL7/",
-	"MhbyaHi0/Y36xRK/E5PKulayZllLM7rVslKhc6NZrXvVNYi5Q+8B4Y6o+LuWo76EqOi5k7kcDQY2lxtM",
-	"RKSRqTiNfHOV8CP51IURxUQNDKr0VdBlgcz2x7c6Is6HjS2hFP+0tOUrT1Z4WH6+woOrzO9Sdlh+5rLD",
-	"aWtDftC+3sSO05qPy5nsEkuVVGdGSJovoYT9TxUV5qarB9IT6y+6ZRp81ThNUZyma/569cAZi8+SS7Qx",
-	"y1vyiU7L96eb/IO5ydwb/3Uf6ZzCTn6y+smdXf1UiQnBwig7aeF2yjbORNROg/gG5RhuU2aACZgESAmX",
-	"n24SQMJZJuegU3mrge4UwvgapvIO3Qkj1wiesvgajJwIO6Krt5fedAfn+sHZzEbH9pvlAw7V9i+fDtSy",
-	"5OKQHYnI7oc/TeAfyQSu44QeMIV/4Ah57a5mq09Lm2Z0HCIiIJXHvjj8OiYbcBcDuOAOKOhqzATsoOvB",
-	"CuC7u9ZvIipLUdj1sHFHL12BJ7IV0O2uhE8sHUBVdSeETXWLMauP6/qp+8VbDl3E6KQ2LlpeY0xeI/J9",
-	"0dJTFNcQOlRsRMWPyHdLNXDj4J8TsRH/CZG1DlGJNZvJXJUHVhU6R0SBkwOe+cCXCEpxNRGtQ6YOgUCo",
-	"oiSs3YxHhVyqyWl3+QiBn2pXumWZv8gt5WI+ngjykDZVIIHMGM90WF6z4q9dGcBP5UVvFVyr604WVkEo",
-	"nKjvrDgKqBLd6ugOlFmGEox5YrMlQvjRddPuztVdrpOZiFYosEeCcLCNxqUy2g4+HJfDXry5CoHRyvrl",
-	"Iggy8T0RrSuCNTKjPW65hYVlprjnqwLN+pjECtOBk3ExEXYHEOLOX6/77v2gjjKPoEfeRwMXCd4VSeSw",
-	"syS6GRvu735Gbb6UyeqRl6F2Aqb/cEFB2EnwsIvg44eqmq/vPJbiR5FxgdA7z5iA0V6N8qPpi6Ph8XTY",
-	"f/785KR/dPzspM+SZNR/8eLZ6AifjQ6nz150Uz5sUX58/74bvB0cz4bx8+kJ9kfxiPWP2An2X7Dj4/4w",
-	"eR6P8PnsgI2Gu9/juv1cwYb4p3G3XRnnWKtk7eMSlTVPzk7SFNb0cHf3UtUCZQK+vfjxB/iRgNwT4ca5",
-	"lfUT9b22FELo2pxeN5qXnd93x8BrCesbbxg1Xdt76zMDf3DB21O3LRy0ny3Iu1B/19mMPwO6hwK6o+HJ",
-	"9hfWLqC1r412oGz90l5673gXMXRcG/m7CD6L6IptRrJuTMSbeLfmIYh37ylFIpI7rqIOTiGTMcsgKiZK",
-	"IuhpRIgW7BpB5cLBVCq07nh/f3TwfDAcDAej8cnwZLipNFpiSxqg3dPzs0EL/cuWy379fABb8v5SyaQ/",
-	"HA3YL7nCW5xqblAPBBoKUr0wOmqKaxWMMuKqTj6luCJtH7RhIU6mnbXKdu7X8b7eIAzXzzXKn2Utoqpq",
-	"gKq32x7gXMkputvo6cboKcusTfS8SRWnqI1iRqr6iB7QeP/+/v8DAAD//w==",
+	"7H1bcxu30uBf6ZrdqlBfDSnSknyRax8U56Y4cbSRfHyqTFcNONMkcTQEGAAjiclx1T7u89b+wvNLvkID",
+	"c58RKVuyk3P8xssM0Gg0+t6NP4JYrtZSoDA6OP4jWCJLUNHHv7+QSmHKDJfiNLG/JKhjxdf2h+A4uFgi",
+	"KPwtQ22+0hD9fVh5fniaRCFIBQzmCvUSpEC4XqIAU74FS5aAkAJHQRjoeIkrZmeZS7ViJjgOsownQRiY",
+	"zRqD40AbxcUieP/+fRismWIrNB7QF5k2coWqC8jvX59+A68F/y1D4AkKw+ccFcylIkhi/6qFgNvn18ws",
+	"gzAQbGXnjMuRw8BCzRUmwbFRGd4F4rAA8bX+KDAh01th9VN8HLxnbIGvstUM1f/OUG26N3/NFghGgkKT",
+	"KRGCoBcwgbmSK5gUcP5GQxSArouxa9ue4JxlqQmOJ2EJIBfm4FEQBisu+Cpb0Z8eWi4MLlAV4J7z37EH",
+	"2B/kNayY2AA3uNLAHORLmSYaBpPR6NF4PN67DVw7djewj466oGU3Dlo78HbglbziCapToQ0TMZ4mPcvY",
+	"QiRrPw5wP1DviloTfiS1/Ioa09SSXQ/kb+zJX/ArFGGdnleZNjDDVIqFpSSz5BqUHw0Gh+NDkGaJ6ppr",
+	"7N0gVcwe3A3s7QyOa3AMEbgGSb+zFJhIYLYBjcZwsQBuYCMziJmA2A+ItEqWJdxAKhcaVixB+45fILG/",
+	"Yj1uinJBTU5612VdoGDCdJ/ZRK4YF5aPJBbhLI5Ra0c+UhmWWqDwhq3WKVGK+y1OZZbEMr5cczOK5aof",
+	"cD/1beS0Yjc/oViYpT08B3Q68u+TTmavUK+l0Ei8/muWfM8MXjOislgKg26pbL1OeUwo2/+Htuv9ozLp",
+	"/1Q4D46D/7FfSrt996/e/1YpqX71k7gp63j7miXgJx3BzzxWUsu5ge8VWy9B4dwh0+6sRnXlTyQDhUxL",
+	"AUyAXKNiRnpyn/MbGBDGmTICFbD1+isNsZ1eGCs016hWXGsuhQYuaifmKw2GcEzSlRs7Z6zQ7D2nxyqA",
+	"g2YbDddLHi9H8EqapaXVa6YhXjKxwMTudFXaN4muB2v+lf3G4SG0fc2SXx1t77A5BZXZJ2vnMDiYT5JH",
+	"8eFs+JQ9xeFhfHQ0fDY/xOGj2ZPkyXyMz9hkEjR36ReBFiUrqYgVrlEZjhqYQuDiiqWcVox2s3Vw/LZx",
+	"ON4Gr6QBFDJbLIFdMZ6yWYqQ8hgt6YGcw/nL1zA+wmfs8eTJcPzo8WR4GCMOZ7PDw+Hk4GlygPOj5Nnj",
+	"IxiUNHLw+Ai+Pdg7hnE5aAgTEIiJ3YJ3YeBh3bxqi/Gf/Oxvx+9G+jKzaH4XBtowk+kXMsHg+NDKF39m",
+	"/mbXSEgkig7eh/d5APzGjiByKIzAHnoNeIVqkyPcMjhmYM54+iAE9p1UM54kKD7d4S+mHIHln0ZeorDS",
+	"gM64IOnkT6Rdu7B6sGOCTv9dKCaMBiGBpam8xgSUTPEBUHMqDCrB0nNiQY4CPhmS8snBzQ70wgi+QcN4",
+	"6s5gKhcLTCATVpoSRyvXADwJQVhKAssCHwA7r6T5TmYi+Qx8KVf9QUgDcwvENj5UqkfP4snMDjw8esQO",
+	"hofzg8fDp8ljNjzA8fzZ7Cl7Ej+aWGK84ppbdkUqFELMrD50G3fpZCWHBSsp0HV/PMSyVxrTnaMckJBM",
+	"GhJ6TfUVEomasIY3XJNg5O57z3LvnWrO2CaVLLmQ8iemFvjpzpOfGC6kBJraIS23m2cy2ZBGak/MBH7m",
+	"Xz/A4j3Dv+ArlJn5dGv384KfuGPlCU+IDJhS/ArhmlvdhijB6V9fWRWbJWDcCM/twy3tB85RJFZ3ZwvG",
+	"xQPgz7JCHuNrUQj+T4dDPzdUJnd4TJhhM6ZJU2pqsjETFqszi20WLzEhAeb+M0sljUktA9fPrcGvNsDm",
+	"BhVEv9ovwxP7JbLKqBSJHsGJgGydWEuIa6CVYgLXS5nS1LR7xorEkKwphWtkuTFl9Wg2Rxi4zzzB1Vpa",
+	"pO01dqkyc9vYOXeQWB5xzbhd1txqhgQ6F4sel1PL3zDuNNnvgz5eC5aZpVT8d0w+HWVUZ3UkMUOmrEjO",
+	"FRuyPMQihBVLLV4sHcxYkm5A84XAxO4f3qytcdfYjzdv3gxPMrNEYSz02G2BsvIJslIs5MTKM40wiL4m",
+	"cKK9+gZ1WLn3sgU6W1sbF5OfMeHsgmb5dFtRzA40Pdj5uzm9PTBRE5bo3rlWIe5pvJMs4eYnuWjvo7W1",
+	"HCMtPBssh5m4hiwfYIWJnC+K6UtMSIEeOAUEou/IYnC7XhpvtAGxkaqbkiKdzSJrmZlCMSfzg0AixYAg",
+	"GLW9JGFTtesavq6g5vPki+ibaYt/JgxihcxgcmJ63GTlcE5eydWKG+MOWzG45axDK986Z7gff/j2lfiH",
+	"nW7ZicLSa2GtxdFto3ygazz3iG+Flt99bIWxVMlOozsXD3cMormrzNBWJj7UgcJKlrfBibYctWLoB1br",
+	"WskrrP72rmO2Dg/uvXiLty7T+bS61rhpEq4/9aH3huVH3CP1uMIXvKIwYAIycSnktbAsZElW9y6Ggg80",
+	"zTLNBWoNKksRdBYvgZHlPVdoVUNm9jx8utAIrfKRIrtCTSyrASSs7SwGV/bwc6OJHecM2j5AfiFW2mul",
+	"NQIrtiGurdH+pJT9Vj5oTwNNLmTh7w5BS5Ai3UAU63XkB9I0glniym6QyFKvSjq3ascGFc7wbSeynJfP",
+	"gYlNFwHsPF8/D8if8DyAZqNN3mk9zu11V+I+f/l6J3LWl1k/4OcvX1f41nZISZRt0wpymXrunnb+7dxV",
+	"/jYgMEsJEXrx15RXVX5TzBzWw5U17hy2w4OdUSCH7pLlyNk/MDZ2eQ3AOzHmpbk9E8JFP6y6mEMKg3U2",
+	"S7leYgJ6jWnKxWKvyg/PlIyRlM8gDM6zOMYELVDuUHYywhwqfcYW2K2nUKzPgkTRGH9u23qG1fm4yAjS",
+	"C6tLtEd7LYhd5WEcvlqnuEJh/OpYes02Giyh7D2HS1wbokdLBMzwGU+52ZCx6vhviYslW+9GYkumX+GN",
+	"6V7rmyWSM9JHN2O5Qu1tNALXCx8/6EzKFJnwo54pvOIy03cY2dtTtw9N8dY+tuAZqHBj2KFDEHiNFCJR",
+	"Pj6WD7DLmbIzehiYUmxDkpItuKANOqvlDNw23lnXO3ZsaVj6QmZdsbUixJyva8VMvAyBWRtbW0uXVqhD",
+	"iO0AJPWs0TMZj8fjY5caQaELes+bwfSns5Cjyt5HoA1PUzCYptq+6nbHO6Npj+YyTeW1rjHBXWxbv0g7",
+	"i75lkbQUS8YKybnLTLmJoPnvGLocgKhEWXRnWJqskUihZ0drcNd2qk3f9XPUxetyl20bAyelCPf2gAuR",
+	"+oBeGXbq4hAu4SB/rzj/VxyvYSUTTPe62NJqzcSmX0qRJuHH9A+PXApCGWU92oG38B6FgSTtx1oKH6SV",
+	"SEW81OuPCVcYm1un/czKSqcor2zfbZRmpXIXtTmdd94MATtkSLVpE0zC9TpltxCMHZKGoOf67TJ+D2lK",
+	"WwnDPnimuIj5mqVbYbbm0pCLPpi7NqCKjq7ptm1KboUd/xGwJOEuA+SsgvE5SzV2xaLPX75u7pyT/i5o",
+	"z4yTBJrYe87Ec4vW8wpuRnAqgMHZycWLH6aC3EHORCBNLXKygetzTDE21nJxtgYnB5bLCfBioRkSd3tD",
+	"6xlNRdvvkjuO8yB0l4uVGe0cITETXijNEJh2nsIQVuxmMA6B2DH86//+P9CZXqNIMKFvsRQ6W2GyB4Ma",
+	"PMCLNZPJtfcBciwfexv4ObDeA6n0A8BS7k+/ctXY+YFlMXuWB+qlzNKEfoYBwbFXtXHaSpfYYtFUT/4u",
+	"i62JkscPabM5KVrGJTyR7+1my+WktW3HaY0lIepsVjwTksmeacr9uH86oHOwDbyZzBZLc++zN5ij26Ma",
+	"aW5jhbvYWFUhRafpi6H1uQ0tx9SqZtbOhlVNO/kzGFduLT2m1Wczdv6Cls0OZzk/yV+O8Gc/wsVWfNwx",
+	"/lMc4XItX47xBx/jemy5uzijODOUauZCFx0n+S5h0NPuKKhUnFZMWdDo5tvpjNYma879DX2buT3zi9Ax",
+	"Cqa49PPGcaZ8GsLWufKEu7aNnXJtbTFhGBdcLHwetWE8zVfr3q1P6hKzuW5AtvOh9DbkpsjV7VlBcVKr",
+	"uXpd+/TDxcVZ7oGPJcWlmQGFa4Uayc4EvcaYz3ncAXOL8DtOmc+OaE9t/7G4csPedW+ammm5zi7S/wFZ",
+	"apa3RSEU6iw1Th1dKznDNtnrntcjeRk5X+ySptls9zL4obpAPevhrZ2VVDnlETu6Zr5kxIrANviVCqr+",
+	"wixXjRVWirHuVFUVloVP/XNsZ5uTrWyzVg5WzNmJz9qR6YTKn1Q5p3Bunvza4SW7jfOc1MooLF2zeOmJ",
+	"m2ktY068rlBPqLCpNlnBAVpsaNspr+frbnP4Fmn3XFzJ9CrnSrvz4PfdaKbAYM++59F31pGxG0shMDYa",
+	"jGzjvN8vkQ/kva52Eam8RgUx0xgCjhYjiFa5WyAKIWLXOtp+NkWfh69ZcteT4eRW44mg4uw3srL6jpSl",
+	"lLOeg55jqsMB+0Ee+gdJ8lhXCGCLCHPPdXpeHRYqo+2yETvYJa01fTFQPruB0t6TD7NUWufyz2CxdCyu",
+	"sCK+mC8fYr68poSvjjCLrpQP3iHcYkmwqNSzzJl8+vaTVKAoo86pQbmTPfR1SF5JaPBIyBUNX+LG8rC8",
+	"NaZuWGzSzTFUktVyKRw6qeBedUqBueYxZbxbuXwti7wXb0wkfD4nMFIrwkncUb48HI7HdnKXEd/B3zpQ",
+	"1+vyr6JkUIsVFTEGj6P6v4TqveduCCENGUqYEDoyYWRmEfJBvsQ8qPaeggun7vVJXiuff+9Ujj427bGs",
+	"zdzr0F9MlZCKsvQdhGZTp+3KrerctPbxsKYexpniZnNOufGEWpelf5KZZfntuxymH99ctMrOfnxzASc+",
+	"1d+nH7hK9kznpoZLtfcZ+CP41hW+HcM0qL14nD/4B+VYv58Go6l4kTK+0sc+B5viNpSqthdC5MohIxhQ",
+	"uTP+lrG0UhZpn1AyRR3BwCU6SgVRHniP9sKpiMp8gQgGOWJLcVs+TdWUdkS8WUcujOmWY0UXQV3u1dKY",
+	"tcvD52IuczWBxaZUTilAXBDAinFyCjgGmKnUD6KP9/cX3Cyz2SiWq/1qdfxQar1fHaTl5ghOyNegWGyG",
+	"lObUVD28qvnCjvrCjQovzs/g5Oy0zKWbiv9yTLSafeqj5PnU/0XBYeetYQlontDTKUdhqADZcjaZURXU",
+	"aCqm4lsq5c1dOzFTiqOu7JxPcnE6sGskYFHfTSzTbDw+iH98c0EfkCLV4VTkTRTSTdjRMsbXBtYT7wfb",
+	"28hoaiOzNxVcA8ZLWRpC7Tkg7yeQHwhr4PmVuz9Cy4PNEqciqjm/ovLR0qdGSL7Eja60fMhzwIqaCFix",
+	"S9QVJB/e3NCLRzc3JTw5xk2P+w4GUc3xF+05fBXPToUlEsumNRyOJzTD4fiADo7MDDAa5nmnxquRqqWW",
+	"CNqaYJVZSeeYCiNl6NoJeBryMowvhNMd0eODxAObz0mMwGxDyz5HZoDFlPLAxeKYUqvL3O42K7awn798",
+	"bblBKxUB/lcts6D4uZZhUPu1mQ2wF9m10Lqi5n9RnphhiujZUqZJzjXPX752jCYtU0M89/j59KLFKOQa",
+	"hZaZinEk1WI/P5z79lmr+3FDnTY6j/u//s//r5/u4mwHYXCFSjuOMhmNR2NfhCDYmgfHwcFoPDogZc4s",
+	"SX7sO4fW7/bzAjvU3ROhr+1SH43HdpdTzA1IahBilZKUX+Fz4KasyyUdwPlLfV3hqJqaTDXT36NxLrug",
+	"0cnj0Xh8b7VWNadgR6nVRcdSHqDk88gtqeu1Yun7XYX6VaEfHL99FwY6W62Y2gTHwU9WkbSAky/TijO2",
+	"0FbJ8Gh9Z1/etyx+s+vuev5ZFINSTxoWLyntgZFA0E4tYPY/l6lqpU0IR+ODsiVP527/iiyhOozPueEW",
+	"iI2FmiqC/1Rbbd892P5uR/nwbVRSYP12MrmaFNnSupdYLlqCLK+x851nalnacOLrVVwFnsaiKYgvonG1",
+	"M1ORv82q+pt7iQwgs5Qa80oba1eVEWj4llmxkxcUujwYkqnA9dTK/nyygfSpd9W8rsLC8a3J7DOWne45",
+	"Rt4i4RJF9VZzb7s3rXxkP++99D7c/miDqsJ7bLF2du8t1rbmu1ebqt0G1kO2Umu7DdNqQn5CXhOrTZaO",
+	"NKdvmD6Izw1T5htmsLtc/JYyzF2gqbrdtgDyrUgeAgx3sO2xy8+ADkHb48tS+IfkwrlIo39GMHBu+FbR",
+	"4j9bJYtRb6u2X4pZgp6WYEeTR3ddQx6I9bHPQcMh6z0uEOUVRZGVaZe4Nnu37LorqNpNGLVrurbhvEyC",
+	"uCamR1EPH4L2tQMGb0xIHqEhFxqF5oZfYbrpg7lI8ujttfb4A4ijCWgjP/4jYc77Bt4vzLUmgl/peiLT",
+	"fTYQ3OGAb2qGqndgcN0wcfsAaxb93RdsOZJa3U+b81frCXef/N0DKn71gr8Oza+35K9dXHbPKuHhLiph",
+	"pUUevTLZ/kqtUQi9tIP6WHZK+5zKaqGefo9GN3piVlTUUt8qtNQiUbFXS61udOmXqp73ELTrrmElmP14",
+	"VgmuRyM4Kdr8+UZS5JacilivfVcaxxeOu1RW0nOd476prvqKvaoTUzCl5LVVgsnDrA2ppQK7+RRQnIU8",
+	"KQ2F7zlEeYoEiTHfvJZcLJFGpuLl31iaYeQDFpT1k83c0bSY8g99xzFNoi5eDYOT8xenp5CisWqqVZHr",
+	"6WQnZ6fAUi1BzudWMETfkCcwCiHKSei08Lv7ApU8rld2ao6A6alwwMDcQqOf31I0Ryo+bbTUSIXynNxJ",
+	"uDZ+F6IXvviNNncqBpUQSm3R1Y6y8IoCPBTVVbgDNsKpoBKa2cay7W7roSTdT2s9bHmj2dJ5x1fKtsrd",
+	"ForfQpIc4OgsLKJlzNJfE6u3EGSfIKpQdr+ucLSDGLQQE7VZrdE5M025CK5hjco1PYKBN0walLV3O4y0",
+	"jm77JqiOUyl7r/38bsdFdGYBGUkcr1ZzZmm1F+QGT3xguE/nFHF0GnqO3SUq3AuB6RgF+VilSlA9d9FH",
+	"Wo6mdCz3b99Kitd/UUmf0VvLwyjyGtpg/o3jde6RqOVeN1TLh1Ync3Q5bKVoJVkJjSvii9MscY282pzz",
+	"EnFN/U9aLxMDtcPOU7Zo9kTpW5af7Bs32J1Q/GEKYa0RZyufR2Rp2kii8bkBrRQY/7sPU79tFFUH37GZ",
+	"4peMulpbFr5L082gXtPsgKmXF9vf7Mr78lWqSZyTarblo6NGZsqkniIy2bkpZ73aY4uyXDOTvqjGn0w1",
+	"/slqgyxNyw2oaMalLtHWjPf/KO2z97c6c+v1x2XKKk9GUO9oUO9o7Fq5ZcaHjksdeCpICf5Kg47l2gVM",
+	"D8eHeXYMpPwSSb11WS61Pq4jeGOhqKrHYSWKbVXk6jvVywEon91fDuBnNFLCgPl0s7zWWSGrWLknZ6fP",
+	"XTi3ocT6mMjh+MDFOPe2KHR/Ln2ucuvJDk83r2h4UCO9LDjqDsVV/Q7/MZzmcHy4/Y1q4+XPz5p+RaM4",
+	"XlWTTD6ENxVB752YVCWDpdItvKPpW8HMqs0U7EIzkyf2ojUxLWJG9SYJFAOmBF+nZlJW5UC4DgDUdNbn",
+	"029jCT+V8fi/LGvou3/m03GVQtN729l34qCrm8PjelsFr+PliRiNCxiKzmbHwS43OASd3QQmrQL+yZia",
+	"qBc88WMSIeu5jrfzzcoRqfq48kqCLyz1YVjqo53QkF9Pc7++U9a1+R/EjCmjaWevaqufw4f4Jr2Pp9cp",
+	"SRZutSuJ9OlO67xXj+/G1BFaup0/U9+KL8z5Fv/dn+YSty1NH3bJL1h/4vyCky2+zR3p+naP4scFR+0W",
+	"k0cth4ew+RyKRlAzReEM59C+xU/Y4xv8ptZfK3cN1n99fUvXrU8SNGx3sdniC+nkfF8k67+/ZM10t//F",
+	"yZGdRGv5k2u1+1DmDxUlkw3UqukpUjynotJSzCcvH8P1khlgAqYBUjDWTzcNIOEslQvQS3mtgS5LwfgS",
+	"ZvIGXZs6lyQ+Y/ElGOmCmS4XrxDAO8jjD7aZemXhZ7M6nL/7P97oqNjieadGQpGlhy9c89+cazbLjm7h",
+	"nn9hPbxxgbML7Jh42VFYTnVZvpTGNVypxN7qZRwjOOeu7tDFFalOhC5Ayju1uMyUqSiZSy4KwtplsnQd",
+	"mEg3QDddUrljITPKoCG50EuPOquO61z++0VbAypWYtSLGlctQXNMgibyadaFcMkzaVyRbURemcgnX2vg",
+	"xlWTTkVvOSlElqFERenaXGaqaJSq0MkuUs9cHZtXrwmgJW6motXc1BU0UJFSElZuCaO8MHIWane9AtVS",
+	"VS6tSlN/VdWSi8XxVJBQzW+RpjsudVhcJOGDqCP4tbjKqqz+6rp1gpUVGQ7VNxYdeeUT3XDnmgzYBSUY",
+	"88TaZFQwSPciu/snd7kwYypa2sMeIcKFTGrXZmg7+Pi4GPb85esQGO2s3y6qaKZ1T0XrulSNzOiwszWI",
+	"qxVzMZ2yBterMRaZrtYZV1NhKYASNPxVo2/fjaptUSIYkMDSwEWCN7mpOu701faXmvtLilGbr2WyuWM8",
+	"urP++i+nR4SdAI+7AD66zd367Y0vzfhFpFwgDM5SJmCyV4H8cPbscHw0Gw+fPHn6dHh49PjpkCXJZPjs",
+	"2ePJIT6eHMweP+uGfNyC/Oj9u+5a8OBoPo6fzJ7icBJP2PCQPcXhM3Z0NBwnT+IJPpk/YpPx7ndabm9T",
+	"0KMy1W7vKlQjy5Usf/QpRo5P0hQ+f4MeLzKqmYAfz395Bb9QXfhUuHGuZbWT86CNhRC6iNOfjfqt3O+7",
+	"1eaGWfzSM0ZNV5hee2Mij/Q6furIwnUKYCuSLpQu7njGFx3wNh3wcPx0+wuNyzjta5MdIGteYErvHe2C",
+	"ho6L8f6q+mqukLH+Wtot5n5ueNq1+RYwd09L7mgjM+AUscy7TFGjjpL7Wz2A8hlKAa73qqZXVRO0qknK",
+	"mYZB20ceQiOJ1T1PCazdOdDQTIEewS+uR0kOuisHiQpt0WltXE9FpVGXb0ZfV3m7HQStRlD/bsmzf7Yc",
+	"ON+kLHghhZFawovzszwBbicpWm8T5hWBYuudQ/czpr51Nxbb4vbtbi32JRfu0+bCdfo7q1y6YMeWQ9dr",
+	"ouuNct6+I1cZQdpx13pwAqmMWQpRzpySCAYaEaIVu0RQmXDp3mVHh+P9/cmjJ6PxaDyaHD8dPx33RdWK",
+	"TLNaY4eTs9NRq0MEW6+H1R4ybM2HayWT4XgyYr9nCq9xprlBPRJoiJF4RPRfTpR7sgszuuyOtcQNqXCj",
+	"dumgk3o9C2pV1zgrtss92DH01mG7j15eN1xsePcorqjIKN+yN7fFywHKAqP2AGdKzlCTPU13rs9Yauf3",
+	"C5QqXqI2ihmpqiP6qvr3797/dwAAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

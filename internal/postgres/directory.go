@@ -72,21 +72,8 @@ func (db *DB) HeldSKUs(ctx context.Context, ref licensing.UserRef) (map[uuid.UUI
 // nothing is written.
 func (db *DB) ApplyUserLicenses(ctx context.Context, ref licensing.UserRef, actor licensing.Actor,
 	decide func(licensing.Seats) ([]licensing.Change, error)) ([]licensing.Change, error) {
-	ref.Tenant = licensing.NormalizeTenant(ref.Tenant)
-	var changes []licensing.Change
-	err := db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
-		var err error
-		changes, err = db.ApplyInTx(ctx, tx, ref, actor, decide)
-		return err
-	})
-	var refused *decisionError
-	if errors.As(err, &refused) {
-		return nil, refused.err
-	}
-	if err != nil {
-		return nil, classify(err, "update the user's licenses")
-	}
-	return changes, nil
+	// The update joins the group-commit writer (groupcommit.go).
+	return db.submit(ctx, &update{ctx: ctx, ref: ref, actor: actor, decide: decide})
 }
 
 // decisionError carries decide's refusal through the transaction helpers,

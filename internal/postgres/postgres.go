@@ -22,6 +22,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -66,7 +67,17 @@ type DB struct {
 	pool        *pgxpool.Pool
 	now         func() time.Time
 	maxAttempts int
+	// The group-commit writer (groupcommit.go).
+	updates    chan *update
+	stop       chan struct{}
+	writerDone chan struct{}
+	closeOnce  sync.Once
+	observe    func(batch int, d time.Duration)
 }
+
+// ObserveBatches sets the function told each group-commit batch's size
+// and time; call it before serving.
+func (db *DB) ObserveBatches(f func(size int, d time.Duration)) { db.observe = f }
 
 var _ licensing.Store = (*DB)(nil)
 
@@ -120,6 +131,7 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 			return nil, err
 		}
 	}
+	db.startWriter()
 	return db, nil
 }
 
@@ -130,6 +142,7 @@ func (db *DB) Pool() *pgxpool.Pool { return db.pool }
 // Close waits for the connections in use to be released and closes the
 // pool.
 func (db *DB) Close() error {
+	db.closeOnce.Do(db.stopWriter)
 	db.pool.Close()
 	return nil
 }

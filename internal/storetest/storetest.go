@@ -33,12 +33,15 @@ func Run(t *testing.T, open func(t *testing.T) licensing.Store) {
 	t.Run("Import", func(t *testing.T) { testImport(t, open) })
 	t.Run("Catalog", func(t *testing.T) { testCatalog(t, open) })
 	t.Run("Users", func(t *testing.T) { testUsers(t, open) })
+	t.Run("Customers", func(t *testing.T) { testCustomers(t, open) })
+	t.Run("ProviderInstances", func(t *testing.T) { testProviderInstances(t, open) })
 	t.Run("Licenses", func(t *testing.T) { testLicenses(t, open) })
 	t.Run("ApplyUserLicenses", func(t *testing.T) { testApply(t, open) })
 	t.Run("Concurrency", func(t *testing.T) { testConcurrency(t, open) })
 	t.Run("AuditRecords", func(t *testing.T) { testAudit(t, open) })
 	t.Run("RecordAudit", func(t *testing.T) { testRecordAudit(t, open) })
 	t.Run("Rules", func(t *testing.T) { testRules(t, open) })
+	t.Run("Mirror", func(t *testing.T) { testMirror(t, open) })
 }
 
 // seeded opens a store and imports the fixture into it.

@@ -1,0 +1,174 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/cloudcockpit-oss/userlicenses/internal/licensing"
+)
+
+// Group commit (issue 16), as in the SQLite store: one goroutine per
+// process takes the update waiting first and every other one waiting at
+// that moment (up to maxBatch) and applies them in one READ COMMITTED
+// transaction, each under its own savepoint (ApplyInTx inside tx.Begin),
+// with one commit and so one WAL flush for all of them. Each caller is
+// answered after that commit returned, so a nil error still means durable.
+//
+// An update refused by the rules (or naming something that does not
+// exist) is rolled back to its savepoint and answered with its refusal;
+// any other failure (a deadlock with another replica's batch, a
+// serialization failure, a lost connection) fails the attempt, and the
+// whole batch is retried like a single update would be (db.retry): nothing
+// of a failed attempt was committed. Statements run under the batch's own
+// context, so that one caller's deadline cannot abort the others' work; a
+// caller whose deadline passes while its update is queued or in flight is
+// answered Unavailable, and its update may still commit (the contract's
+// "repeating is safe").
+
+const (
+	maxBatch     = 256
+	batchTimeout = 30 * time.Second
+)
+
+type update struct {
+	ctx    context.Context
+	ref    licensing.UserRef
+	actor  licensing.Actor
+	decide func(licensing.Seats) ([]licensing.Change, error)
+	done   chan result
+}
+
+type result struct {
+	changes []licensing.Change
+	err     error
+}
+
+func (db *DB) startWriter() {
+	db.updates = make(chan *update)
+	db.stop = make(chan struct{})
+	db.writerDone = make(chan struct{})
+	go db.writer()
+}
+
+func (db *DB) stopWriter() {
+	close(db.stop)
+	<-db.writerDone
+}
+
+func (db *DB) submit(ctx context.Context, u *update) ([]licensing.Change, error) {
+	u.done = make(chan result, 1)
+	select {
+	case db.updates <- u:
+	case <-ctx.Done():
+		return nil, classify(ctx.Err(), "wait to update the user's licenses")
+	case <-db.stop:
+		return nil, licensing.Errorf(licensing.Unavailable, "the store is closed")
+	}
+	select {
+	case r := <-u.done:
+		return r.changes, r.err
+	case <-ctx.Done():
+		return nil, classify(ctx.Err(), "wait for the update's commit")
+	}
+}
+
+func (db *DB) writer() {
+	defer close(db.writerDone)
+	for {
+		var first *update
+		select {
+		case first = <-db.updates:
+		case <-db.stop:
+			return
+		}
+		batch := []*update{first}
+	more:
+		for len(batch) < maxBatch {
+			select {
+			case u := <-db.updates:
+				batch = append(batch, u)
+			default:
+				break more
+			}
+		}
+		start := time.Now()
+		db.commitBatch(batch)
+		if db.observe != nil {
+			db.observe(len(batch), time.Since(start))
+		}
+	}
+}
+
+// refusal reports whether err is an update's own answer (the rules said
+// no, or what it names does not exist), which leaves the batch standing.
+func refusal(err error) (error, bool) {
+	var refused *decisionError
+	if errors.As(err, &refused) {
+		return refused.err, true
+	}
+	var de *licensing.Error
+	if errors.As(err, &de) && (de.Code == licensing.NotFound || de.Code == licensing.Invalid) {
+		return err, true
+	}
+	return nil, false
+}
+
+func (db *DB) commitBatch(batch []*update) {
+	ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
+	defer cancel()
+	outcomes := make([]result, len(batch))
+	err := db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		for i, u := range batch {
+			if err := u.ctx.Err(); err != nil {
+				outcomes[i] = result{nil, classify(err, "wait to update the user's licenses")}
+				continue
+			}
+			sp, err := tx.Begin(ctx) // SAVEPOINT
+			if err != nil {
+				return err
+			}
+			changes, err := db.applyOne(ctx, sp, u)
+			if err != nil {
+				if answer, ok := refusal(err); ok {
+					if rerr := sp.Rollback(ctx); rerr != nil {
+						return rerr
+					}
+					outcomes[i] = result{nil, answer}
+					continue
+				}
+				_ = sp.Rollback(ctx)
+				return err // the attempt fails whole and may be retried
+			}
+			if err := sp.Commit(ctx); err != nil { // RELEASE SAVEPOINT
+				return err
+			}
+			outcomes[i] = result{changes, nil}
+		}
+		return nil
+	})
+	if err != nil {
+		err = classify(err, "update the user's licenses")
+		for i := range outcomes {
+			outcomes[i] = result{nil, err}
+		}
+	}
+	for i, u := range batch {
+		u.done <- outcomes[i]
+	}
+}
+
+// applyOne is ApplyInTx with a panic in decide turned into an error.
+func (db *DB) applyOne(ctx context.Context, tx pgx.Tx, u *update) (changes []licensing.Change, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			changes, err = nil, licensing.Wrap(licensing.Internal, fmt.Errorf("panic: %v", r), "applying an update")
+		}
+	}()
+	ref := u.ref
+	ref.Tenant = licensing.NormalizeTenant(ref.Tenant)
+	return db.ApplyInTx(ctx, tx, ref, u.actor, u.decide)
+}
