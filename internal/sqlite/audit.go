@@ -66,6 +66,11 @@ func (db *DB) AuditRecords(ctx context.Context, q licensing.AuditQuery) (licensi
 	}
 	filter := ` FROM audit_records WHERE ` + strings.Join(where, ` AND `)
 
+	leave, err := db.enterRead(ctx)
+	if err != nil {
+		return licensing.AuditPage{}, err
+	}
+	defer leave()
 	tx, err := db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return licensing.AuditPage{}, dbError(err, "reading audit records")

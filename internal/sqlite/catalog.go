@@ -23,6 +23,11 @@ func notFound(kind string, id uuid.UUID) error {
 
 // ProviderInstance returns the tenant's provider instance.
 func (db *DB) ProviderInstance(ctx context.Context, tenant string, id uuid.UUID) (licensing.ProviderInstance, error) {
+	leave, err := db.enterRead(ctx)
+	if err != nil {
+		return licensing.ProviderInstance{}, err
+	}
+	defer leave()
 	return providerInstance(ctx, pooled{db.readStmts}, tenant, id)
 }
 
@@ -61,6 +66,11 @@ func scanInstance(row interface{ Scan(...any) error }) (licensing.ProviderInstan
 
 // Customer returns the tenant's customer, whoever its reseller.
 func (db *DB) Customer(ctx context.Context, tenant string, id uuid.UUID) (licensing.Customer, error) {
+	leave, err := db.enterRead(ctx)
+	if err != nil {
+		return licensing.Customer{}, err
+	}
+	defer leave()
 	return customer(ctx, pooled{db.readStmts}, tenant, id)
 }
 
@@ -83,6 +93,11 @@ func customer(ctx context.Context, q queryer, tenant string, id uuid.UUID) (lice
 
 // User returns a user of the tenant's customer.
 func (db *DB) User(ctx context.Context, tenant string, customerID, userID uuid.UUID) (licensing.User, error) {
+	leave, err := db.enterRead(ctx)
+	if err != nil {
+		return licensing.User{}, err
+	}
+	defer leave()
 	return user(ctx, pooled{db.readStmts}, tenant, customerID, userID)
 }
 
@@ -117,6 +132,11 @@ func (db *DB) Users(ctx context.Context, tenant string, customerID uuid.UUID, q 
 		order = `u.user_principal_name COLLATE NOCASE, u.id`
 	}
 	// One read transaction, so that the total and the page agree.
+	leave, err := db.enterRead(ctx)
+	if err != nil {
+		return licensing.UserPage{}, err
+	}
+	defer leave()
 	tx, err := db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return licensing.UserPage{}, dbError(err, "listing users")

@@ -53,6 +53,9 @@ type DB struct {
 	read  *sql.DB // query_only connections
 	// readStmts and writeStmts prepare the fixed queries once per pool.
 	readStmts, writeStmts *stmtCache
+	// readGate admits as many readers as the read pool has connections,
+	// first come first served (readgate.go).
+	readGate chan struct{}
 	// The group-commit writer (groupcommit.go).
 	updates    chan *update
 	stop       chan struct{}
@@ -113,6 +116,7 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	}
 	db.read.SetMaxOpenConns(n)
 	db.read.SetMaxIdleConns(n)
+	db.readGate = make(chan struct{}, n)
 	db.readStmts, db.writeStmts = newStmtCache(db.read), newStmtCache(db.write)
 	db.startWriter()
 	return db, nil
