@@ -107,6 +107,18 @@ func TestGroupCommit_updatesWaitingTogetherShareOneCommitAndStayAllOrNothing(t *
 	if len(page.Items) != 4 {
 		t.Errorf("%d audit records, want 4 (one per accepted change, none for the refused one)", len(page.Items))
 	}
+	// The writer reports a batch after answering it.
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		mu.Lock()
+		sum := 0
+		for _, n := range batches {
+			sum += n
+		}
+		mu.Unlock()
+		if sum >= len(cases) || time.Now().After(deadline) {
+			break
+		}
+	}
 	mu.Lock()
 	defer mu.Unlock()
 	largest := 0
