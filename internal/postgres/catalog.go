@@ -95,20 +95,50 @@ func (db *DB) Users(ctx context.Context, tenant string, customerID uuid.UUID, q 
 	var page licensing.UserPage
 	err := db.retry(ctx, func(ctx context.Context) error {
 		page = licensing.UserPage{Items: []licensing.User{}}
+		var u licensing.User
+		if pattern == "" {
+			// Without a search the total is the customer's kept count
+			// (0004_read_path.sql), read in the same statement as the page
+			// so that both come from one snapshot.
+			rows, err := db.pool.Query(ctx, `
+				SELECT c.user_count, u.id, u.display_name, u.user_principal_name
+				FROM customers c
+				LEFT JOIN LATERAL (
+					SELECT u.id, u.display_name, u.user_principal_name FROM users u
+					WHERE u.customer_id = c.id
+					ORDER BY `+order+`
+					LIMIT $2 OFFSET $3) u ON true
+				WHERE c.id = $1 AND c.tenant = $4`,
+				customerID, limit, offset, tenant)
+			if err != nil {
+				return err
+			}
+			var total int64
+			var id *uuid.UUID
+			var name, upn *string
+			_, err = pgx.ForEachRow(rows, []any{&total, &id, &name, &upn}, func() error {
+				page.Total = int(total)
+				if id != nil {
+					page.Items = append(page.Items, licensing.User{ID: *id, DisplayName: *name, UserPrincipalName: *upn})
+				}
+				return nil
+			})
+			return err
+		}
 		// count(*) OVER () gives the total with the page in one statement;
 		// a page past the end has no rows, so the total is counted apart.
+		// The trigram indexes serve the ILIKE.
 		rows, err := db.pool.Query(ctx, `
 			SELECT u.id, u.display_name, u.user_principal_name, count(*) OVER ()
 			FROM users u JOIN customers c ON c.id = u.customer_id AND c.tenant = $5
 			WHERE u.customer_id = $1
-			  AND ($2 = '' OR u.display_name ILIKE $2 ESCAPE '\' OR u.user_principal_name ILIKE $2 ESCAPE '\')
+			  AND (u.display_name ILIKE $2 ESCAPE '\' OR u.user_principal_name ILIKE $2 ESCAPE '\')
 			ORDER BY `+order+`
 			LIMIT $3 OFFSET $4`,
 			customerID, pattern, limit, offset, tenant)
 		if err != nil {
 			return err
 		}
-		var u licensing.User
 		var total int64
 		_, err = pgx.ForEachRow(rows, []any{&u.ID, &u.DisplayName, &u.UserPrincipalName, &total}, func() error {
 			page.Items = append(page.Items, u)
@@ -122,7 +152,7 @@ func (db *DB) Users(ctx context.Context, tenant string, customerID uuid.UUID, q 
 			return db.pool.QueryRow(ctx, `
 				SELECT count(*) FROM users u JOIN customers c ON c.id = u.customer_id AND c.tenant = $3
 				WHERE u.customer_id = $1
-				  AND ($2 = '' OR u.display_name ILIKE $2 ESCAPE '\' OR u.user_principal_name ILIKE $2 ESCAPE '\')`,
+				  AND (u.display_name ILIKE $2 ESCAPE '\' OR u.user_principal_name ILIKE $2 ESCAPE '\')`,
 				customerID, pattern, tenant).Scan(&page.Total)
 		}
 		return nil
