@@ -81,6 +81,9 @@ type GraphConfig struct {
 	// Secret reads a graph app's secret; nil reads its environment
 	// variable or file.
 	Secret func(licensing.GraphApp) (string, error)
+	// Observe, when set, is told of every Graph call attempt (metrics;
+	// serve sets it when LICENSES_METRICS_ADDR is).
+	Observe func(op string, status, attempt int, took time.Duration)
 }
 
 // DefaultGraphSyncInterval is how often serve syncs by default.
@@ -322,7 +325,8 @@ func Start(ctx context.Context, cfg Config) (*Main, error) {
 // the store.
 func GraphDirectory(store licensing.Store, cfg Config) *graphdir.Directory {
 	return graphdir.New(graphdir.Config{
-		Graph:   graph.New(graph.Config{URL: cfg.Graph.URL, LoginURL: cfg.Graph.LoginURL, HTTP: cfg.Graph.HTTP, Logger: cfg.Logger}),
+		Graph: graph.New(graph.Config{URL: cfg.Graph.URL, LoginURL: cfg.Graph.LoginURL, HTTP: cfg.Graph.HTTP, Logger: cfg.Logger,
+			Observe: cfg.Graph.Observe}),
 		Mirror:  store,
 		Timeout: cfg.Graph.Timeout,
 		Secret:  cfg.Graph.Secret,
@@ -348,6 +352,7 @@ func serve(store licensing.Store, verifier httpapi.Verifier, cfg Config) (*Main,
 	if cfg.MetricsAddr != "" {
 		mx = instrument(store)
 		observer = mx
+		cfg.Graph.Observe = mx.GraphObserver()
 	}
 	dir := GraphDirectory(store, cfg)
 	e, err := httpapi.New(httpapi.Config{

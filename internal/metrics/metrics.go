@@ -19,11 +19,14 @@ import (
 
 // Metrics holds the collectors on their own registry.
 type Metrics struct {
-	reg       *prometheus.Registry
-	requests  *prometheus.HistogramVec
-	inFlight  prometheus.Gauge
-	batchSize *prometheus.HistogramVec
-	commit    *prometheus.HistogramVec
+	reg            *prometheus.Registry
+	requests       *prometheus.HistogramVec
+	inFlight       prometheus.Gauge
+	batchSize      *prometheus.HistogramVec
+	commit         *prometheus.HistogramVec
+	graphCalls     *prometheus.HistogramVec
+	graphRetries   *prometheus.CounterVec
+	graphThrottled *prometheus.CounterVec
 }
 
 // New registers the collectors, the Go runtime's and the process's too.
@@ -50,6 +53,20 @@ func New() *Metrics {
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1},
 		}, []string{"store"}),
 	}
+	m.graphCalls = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "licenses_graph_call_duration_seconds",
+		Help:    "Microsoft Graph call attempts by operation and Graph's status (0: unreachable), with their time.",
+		Buckets: []float64{.01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 20},
+	}, []string{"operation", "status"})
+	m.graphRetries = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "licenses_graph_retries_total",
+		Help: "Graph call attempts after the first (retries on 429, 503, 504 or no answer), by operation.",
+	}, []string{"operation"})
+	m.graphThrottled = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "licenses_graph_throttled_total",
+		Help: "Graph answers 429 (throttled), by operation.",
+	}, []string{"operation"})
+	m.reg.MustRegister(m.graphCalls, m.graphRetries, m.graphThrottled)
 	m.reg.MustRegister(m.requests, m.inFlight, m.batchSize, m.commit,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -81,6 +98,20 @@ func (m *Metrics) BatchObserver(store string) func(size int, d time.Duration) {
 	return func(n int, d time.Duration) {
 		size.Observe(float64(n))
 		dur.Observe(d.Seconds())
+	}
+}
+
+// GraphObserver returns the function the Graph client calls after every
+// attempt of a call.
+func (m *Metrics) GraphObserver() func(op string, status, attempt int, took time.Duration) {
+	return func(op string, status, attempt int, took time.Duration) {
+		m.graphCalls.WithLabelValues(op, strconv.Itoa(status)).Observe(took.Seconds())
+		if attempt > 1 {
+			m.graphRetries.WithLabelValues(op).Inc()
+		}
+		if status == http.StatusTooManyRequests {
+			m.graphThrottled.WithLabelValues(op).Inc()
+		}
 	}
 }
 
