@@ -110,6 +110,33 @@ func (e GetCustomerUsersParamsSort) Valid() bool {
 	}
 }
 
+// Defines values for GetCustomerUsersParamsSeek.
+const (
+	First     GetCustomerUsersParamsSeek = "First"
+	Last      GetCustomerUsersParamsSeek = "Last"
+	Next      GetCustomerUsersParamsSeek = "Next"
+	PageIndex GetCustomerUsersParamsSeek = "PageIndex"
+	Previous  GetCustomerUsersParamsSeek = "Previous"
+)
+
+// Valid indicates whether the value is a known member of the GetCustomerUsersParamsSeek enum.
+func (e GetCustomerUsersParamsSeek) Valid() bool {
+	switch e {
+	case First:
+		return true
+	case Last:
+		return true
+	case Next:
+		return true
+	case PageIndex:
+		return true
+	case Previous:
+		return true
+	default:
+		return false
+	}
+}
+
 // AuditLog One change made by a request, or one change a refused request asked for (status `Failed`).
 type AuditLog struct {
 	// Actor The `sub` of the token that made the change.
@@ -242,7 +269,7 @@ type CustomerUserLicense struct {
 
 // CustomerUsersPage One page of a customer's users.
 type CustomerUsersPage struct {
-	// ContinuationToken Unused by this implementation (always null); kept for compatibility with the published shape.
+	// ContinuationToken The page's position, opaque; pass it back with `seek` `Next` or `Previous` for the adjacent page. Null when the page is empty.
 	ContinuationToken *string `json:"continuationToken,omitempty"`
 
 	// HasNextPage Whether a page comes after this one.
@@ -563,6 +590,17 @@ type GetCustomerUsersParams struct {
 	// Sort The order of the users; ties are broken by id.
 	Sort *GetCustomerUsersParamsSort `form:"sort,omitempty" json:"sort,omitempty"`
 
+	// Seek How to move through the list. With a `continuationToken` from the previous answer,
+	// `Next` and `Previous` return the page after or before that one, as fast deep in the list
+	// as at its start (keyset paging); without one they return the page `pageNumber` names.
+	// `First` and `Last` return the first and the last page; `PageIndex` the page `pageNumber`
+	// names.
+	Seek *GetCustomerUsersParamsSeek `form:"seek,omitempty" json:"seek,omitempty"`
+
+	// ContinuationToken The `continuationToken` of a previous answer, for `seek` `Next` or `Previous`. It is only
+	// valid with the same `pageSize`, `search` and `sort` (400 naming it otherwise).
+	ContinuationToken *string `form:"continuationToken,omitempty" json:"continuationToken,omitempty"`
+
 	// XTenant The domain used to access the portal.
 	XTenant XTenant `json:"X-Tenant"`
 
@@ -572,6 +610,9 @@ type GetCustomerUsersParams struct {
 
 // GetCustomerUsersParamsSort defines parameters for GetCustomerUsers.
 type GetCustomerUsersParamsSort string
+
+// GetCustomerUsersParamsSeek defines parameters for GetCustomerUsers.
+type GetCustomerUsersParamsSeek string
 
 // GetCustomerUserLicensesParams defines parameters for GetCustomerUserLicenses.
 type GetCustomerUserLicensesParams struct {
@@ -1733,6 +1774,30 @@ func NewGetCustomerUsersRequest(server string, customerId CustomerId, params *Ge
 		if params.Sort != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "sort", *params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Seek != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "seek", *params.Seek, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.ContinuationToken != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "continuationToken", *params.ContinuationToken, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -5593,6 +5658,20 @@ func (w *ServerInterfaceWrapper) GetCustomerUsers(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sort: %s", err))
 	}
 
+	// ------------- Optional query parameter "seek" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "seek", ctx.QueryParams(), &params.Seek, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter seek: %s", err))
+	}
+
+	// ------------- Optional query parameter "continuationToken" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "continuationToken", ctx.QueryParams(), &params.ContinuationToken, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter continuationToken: %s", err))
+	}
+
 	headers := ctx.Request().Header
 	// ------------- Required header parameter "X-Tenant" -------------
 	if valueList, found := headers[http.CanonicalHeaderKey("X-Tenant")]; found {
@@ -5884,125 +5963,130 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H1bcxu30uBf6ZrdqlBfDSnSknyRax8U56Y4cbSRfHyqTFcNONMkcTQEGAAjiclx1T7u89b+wvNLvkID",
-	"c58RKVuyk3P8xssM0Gg0+t6NP4JYrtZSoDA6OP4jWCJLUNHHv7+QSmHKDJfiNLG/JKhjxdf2h+A4uFgi",
-	"KPwtQ22+0hD9fVh5fniaRCFIBQzmCvUSpEC4XqIAU74FS5aAkAJHQRjoeIkrZmeZS7ViJjgOsownQRiY",
-	"zRqD40AbxcUieP/+fRismWIrNB7QF5k2coWqC8jvX59+A68F/y1D4AkKw+ccFcylIkhi/6qFgNvn18ws",
-	"gzAQbGXnjMuRw8BCzRUmwbFRGd4F4rAA8bX+KDAh01th9VN8HLxnbIGvstUM1f/OUG26N3/NFghGgkKT",
-	"KRGCoBcwgbmSK5gUcP5GQxSArouxa9ue4JxlqQmOJ2EJIBfm4FEQBisu+Cpb0Z8eWi4MLlAV4J7z37EH",
-	"2B/kNayY2AA3uNLAHORLmSYaBpPR6NF4PN67DVw7djewj466oGU3Dlo78HbglbziCapToQ0TMZ4mPcvY",
-	"QiRrPw5wP1DviloTfiS1/Ioa09SSXQ/kb+zJX/ArFGGdnleZNjDDVIqFpSSz5BqUHw0Gh+NDkGaJ6ppr",
-	"7N0gVcwe3A3s7QyOa3AMEbgGSb+zFJhIYLYBjcZwsQBuYCMziJmA2A+ItEqWJdxAKhcaVixB+45fILG/",
-	"Yj1uinJBTU5612VdoGDCdJ/ZRK4YF5aPJBbhLI5Ra0c+UhmWWqDwhq3WKVGK+y1OZZbEMr5cczOK5aof",
-	"cD/1beS0Yjc/oViYpT08B3Q68u+TTmavUK+l0Ei8/muWfM8MXjOislgKg26pbL1OeUwo2/+Htuv9ozLp",
-	"/1Q4D46D/7FfSrt996/e/1YpqX71k7gp63j7miXgJx3BzzxWUsu5ge8VWy9B4dwh0+6sRnXlTyQDhUxL",
-	"AUyAXKNiRnpyn/MbGBDGmTICFbD1+isNsZ1eGCs016hWXGsuhQYuaifmKw2GcEzSlRs7Z6zQ7D2nxyqA",
-	"g2YbDddLHi9H8EqapaXVa6YhXjKxwMTudFXaN4muB2v+lf3G4SG0fc2SXx1t77A5BZXZJ2vnMDiYT5JH",
-	"8eFs+JQ9xeFhfHQ0fDY/xOGj2ZPkyXyMz9hkEjR36ReBFiUrqYgVrlEZjhqYQuDiiqWcVox2s3Vw/LZx",
-	"ON4Gr6QBFDJbLIFdMZ6yWYqQ8hgt6YGcw/nL1zA+wmfs8eTJcPzo8WR4GCMOZ7PDw+Hk4GlygPOj5Nnj",
-	"IxiUNHLw+Ai+Pdg7hnE5aAgTEIiJ3YJ3YeBh3bxqi/Gf/Oxvx+9G+jKzaH4XBtowk+kXMsHg+NDKF39m",
-	"/mbXSEgkig7eh/d5APzGjiByKIzAHnoNeIVqkyPcMjhmYM54+iAE9p1UM54kKD7d4S+mHIHln0ZeorDS",
-	"gM64IOnkT6Rdu7B6sGOCTv9dKCaMBiGBpam8xgSUTPEBUHMqDCrB0nNiQY4CPhmS8snBzQ70wgi+QcN4",
-	"6s5gKhcLTCATVpoSRyvXADwJQVhKAssCHwA7r6T5TmYi+Qx8KVf9QUgDcwvENj5UqkfP4snMDjw8esQO",
-	"hofzg8fDp8ljNjzA8fzZ7Cl7Ej+aWGK84ppbdkUqFELMrD50G3fpZCWHBSsp0HV/PMSyVxrTnaMckJBM",
-	"GhJ6TfUVEomasIY3XJNg5O57z3LvnWrO2CaVLLmQ8iemFvjpzpOfGC6kBJraIS23m2cy2ZBGak/MBH7m",
-	"Xz/A4j3Dv+ArlJn5dGv384KfuGPlCU+IDJhS/ArhmlvdhijB6V9fWRWbJWDcCM/twy3tB85RJFZ3ZwvG",
-	"xQPgz7JCHuNrUQj+T4dDPzdUJnd4TJhhM6ZJU2pqsjETFqszi20WLzEhAeb+M0sljUktA9fPrcGvNsDm",
-	"BhVEv9ovwxP7JbLKqBSJHsGJgGydWEuIa6CVYgLXS5nS1LR7xorEkKwphWtkuTFl9Wg2Rxi4zzzB1Vpa",
-	"pO01dqkyc9vYOXeQWB5xzbhd1txqhgQ6F4sel1PL3zDuNNnvgz5eC5aZpVT8d0w+HWVUZ3UkMUOmrEjO",
-	"FRuyPMQihBVLLV4sHcxYkm5A84XAxO4f3qytcdfYjzdv3gxPMrNEYSz02G2BsvIJslIs5MTKM40wiL4m",
-	"cKK9+gZ1WLn3sgU6W1sbF5OfMeHsgmb5dFtRzA40Pdj5uzm9PTBRE5bo3rlWIe5pvJMs4eYnuWjvo7W1",
-	"HCMtPBssh5m4hiwfYIWJnC+K6UtMSIEeOAUEou/IYnC7XhpvtAGxkaqbkiKdzSJrmZlCMSfzg0AixYAg",
-	"GLW9JGFTtesavq6g5vPki+ibaYt/JgxihcxgcmJ63GTlcE5eydWKG+MOWzG45axDK986Z7gff/j2lfiH",
-	"nW7ZicLSa2GtxdFto3ygazz3iG+Flt99bIWxVMlOozsXD3cMormrzNBWJj7UgcJKlrfBibYctWLoB1br",
-	"WskrrP72rmO2Dg/uvXiLty7T+bS61rhpEq4/9aH3huVH3CP1uMIXvKIwYAIycSnktbAsZElW9y6Ggg80",
-	"zTLNBWoNKksRdBYvgZHlPVdoVUNm9jx8utAIrfKRIrtCTSyrASSs7SwGV/bwc6OJHecM2j5AfiFW2mul",
-	"NQIrtiGurdH+pJT9Vj5oTwNNLmTh7w5BS5Ai3UAU63XkB9I0glniym6QyFKvSjq3ascGFc7wbSeynJfP",
-	"gYlNFwHsPF8/D8if8DyAZqNN3mk9zu11V+I+f/l6J3LWl1k/4OcvX1f41nZISZRt0wpymXrunnb+7dxV",
-	"/jYgMEsJEXrx15RXVX5TzBzWw5U17hy2w4OdUSCH7pLlyNk/MDZ2eQ3AOzHmpbk9E8JFP6y6mEMKg3U2",
-	"S7leYgJ6jWnKxWKvyg/PlIyRlM8gDM6zOMYELVDuUHYywhwqfcYW2K2nUKzPgkTRGH9u23qG1fm4yAjS",
-	"C6tLtEd7LYhd5WEcvlqnuEJh/OpYes02Giyh7D2HS1wbokdLBMzwGU+52ZCx6vhviYslW+9GYkumX+GN",
-	"6V7rmyWSM9JHN2O5Qu1tNALXCx8/6EzKFJnwo54pvOIy03cY2dtTtw9N8dY+tuAZqHBj2KFDEHiNFCJR",
-	"Pj6WD7DLmbIzehiYUmxDkpItuKANOqvlDNw23lnXO3ZsaVj6QmZdsbUixJyva8VMvAyBWRtbW0uXVqhD",
-	"iO0AJPWs0TMZj8fjY5caQaELes+bwfSns5Cjyt5HoA1PUzCYptq+6nbHO6Npj+YyTeW1rjHBXWxbv0g7",
-	"i75lkbQUS8YKybnLTLmJoPnvGLocgKhEWXRnWJqskUihZ0drcNd2qk3f9XPUxetyl20bAyelCPf2gAuR",
-	"+oBeGXbq4hAu4SB/rzj/VxyvYSUTTPe62NJqzcSmX0qRJuHH9A+PXApCGWU92oG38B6FgSTtx1oKH6SV",
-	"SEW81OuPCVcYm1un/czKSqcor2zfbZRmpXIXtTmdd94MATtkSLVpE0zC9TpltxCMHZKGoOf67TJ+D2lK",
-	"WwnDPnimuIj5mqVbYbbm0pCLPpi7NqCKjq7ptm1KboUd/xGwJOEuA+SsgvE5SzV2xaLPX75u7pyT/i5o",
-	"z4yTBJrYe87Ec4vW8wpuRnAqgMHZycWLH6aC3EHORCBNLXKygetzTDE21nJxtgYnB5bLCfBioRkSd3tD",
-	"6xlNRdvvkjuO8yB0l4uVGe0cITETXijNEJh2nsIQVuxmMA6B2DH86//+P9CZXqNIMKFvsRQ6W2GyB4Ma",
-	"PMCLNZPJtfcBciwfexv4ObDeA6n0A8BS7k+/ctXY+YFlMXuWB+qlzNKEfoYBwbFXtXHaSpfYYtFUT/4u",
-	"i62JkscPabM5KVrGJTyR7+1my+WktW3HaY0lIepsVjwTksmeacr9uH86oHOwDbyZzBZLc++zN5ij26Ma",
-	"aW5jhbvYWFUhRafpi6H1uQ0tx9SqZtbOhlVNO/kzGFduLT2m1Wczdv6Cls0OZzk/yV+O8Gc/wsVWfNwx",
-	"/lMc4XItX47xBx/jemy5uzijODOUauZCFx0n+S5h0NPuKKhUnFZMWdDo5tvpjNYma879DX2buT3zi9Ax",
-	"Cqa49PPGcaZ8GsLWufKEu7aNnXJtbTFhGBdcLHwetWE8zVfr3q1P6hKzuW5AtvOh9DbkpsjV7VlBcVKr",
-	"uXpd+/TDxcVZ7oGPJcWlmQGFa4Uayc4EvcaYz3ncAXOL8DtOmc+OaE9t/7G4csPedW+ammm5zi7S/wFZ",
-	"apa3RSEU6iw1Th1dKznDNtnrntcjeRk5X+ySptls9zL4obpAPevhrZ2VVDnlETu6Zr5kxIrANviVCqr+",
-	"wixXjRVWirHuVFUVloVP/XNsZ5uTrWyzVg5WzNmJz9qR6YTKn1Q5p3Bunvza4SW7jfOc1MooLF2zeOmJ",
-	"m2ktY068rlBPqLCpNlnBAVpsaNspr+frbnP4Fmn3XFzJ9CrnSrvz4PfdaKbAYM++59F31pGxG0shMDYa",
-	"jGzjvN8vkQ/kva52Eam8RgUx0xgCjhYjiFa5WyAKIWLXOtp+NkWfh69ZcteT4eRW44mg4uw3srL6jpSl",
-	"lLOeg55jqsMB+0Ee+gdJ8lhXCGCLCHPPdXpeHRYqo+2yETvYJa01fTFQPruB0t6TD7NUWufyz2CxdCyu",
-	"sCK+mC8fYr68poSvjjCLrpQP3iHcYkmwqNSzzJl8+vaTVKAoo86pQbmTPfR1SF5JaPBIyBUNX+LG8rC8",
-	"NaZuWGzSzTFUktVyKRw6qeBedUqBueYxZbxbuXwti7wXb0wkfD4nMFIrwkncUb48HI7HdnKXEd/B3zpQ",
-	"1+vyr6JkUIsVFTEGj6P6v4TqveduCCENGUqYEDoyYWRmEfJBvsQ8qPaeggun7vVJXiuff+9Ujj427bGs",
-	"zdzr0F9MlZCKsvQdhGZTp+3KrerctPbxsKYexpniZnNOufGEWpelf5KZZfntuxymH99ctMrOfnxzASc+",
-	"1d+nH7hK9kznpoZLtfcZ+CP41hW+HcM0qL14nD/4B+VYv58Go6l4kTK+0sc+B5viNpSqthdC5MohIxhQ",
-	"uTP+lrG0UhZpn1AyRR3BwCU6SgVRHniP9sKpiMp8gQgGOWJLcVs+TdWUdkS8WUcujOmWY0UXQV3u1dKY",
-	"tcvD52IuczWBxaZUTilAXBDAinFyCjgGmKnUD6KP9/cX3Cyz2SiWq/1qdfxQar1fHaTl5ghOyNegWGyG",
-	"lObUVD28qvnCjvrCjQovzs/g5Oy0zKWbiv9yTLSafeqj5PnU/0XBYeetYQlontDTKUdhqADZcjaZURXU",
-	"aCqm4lsq5c1dOzFTiqOu7JxPcnE6sGskYFHfTSzTbDw+iH98c0EfkCLV4VTkTRTSTdjRMsbXBtYT7wfb",
-	"28hoaiOzNxVcA8ZLWRpC7Tkg7yeQHwhr4PmVuz9Cy4PNEqciqjm/ovLR0qdGSL7Eja60fMhzwIqaCFix",
-	"S9QVJB/e3NCLRzc3JTw5xk2P+w4GUc3xF+05fBXPToUlEsumNRyOJzTD4fiADo7MDDAa5nmnxquRqqWW",
-	"CNqaYJVZSeeYCiNl6NoJeBryMowvhNMd0eODxAObz0mMwGxDyz5HZoDFlPLAxeKYUqvL3O42K7awn798",
-	"bblBKxUB/lcts6D4uZZhUPu1mQ2wF9m10Lqi5n9RnphhiujZUqZJzjXPX752jCYtU0M89/j59KLFKOQa",
-	"hZaZinEk1WI/P5z79lmr+3FDnTY6j/u//s//r5/u4mwHYXCFSjuOMhmNR2NfhCDYmgfHwcFoPDogZc4s",
-	"SX7sO4fW7/bzAjvU3ROhr+1SH43HdpdTzA1IahBilZKUX+Fz4KasyyUdwPlLfV3hqJqaTDXT36NxLrug",
-	"0cnj0Xh8b7VWNadgR6nVRcdSHqDk88gtqeu1Yun7XYX6VaEfHL99FwY6W62Y2gTHwU9WkbSAky/TijO2",
-	"0FbJ8Gh9Z1/etyx+s+vuev5ZFINSTxoWLyntgZFA0E4tYPY/l6lqpU0IR+ODsiVP527/iiyhOozPueEW",
-	"iI2FmiqC/1Rbbd892P5uR/nwbVRSYP12MrmaFNnSupdYLlqCLK+x851nalnacOLrVVwFnsaiKYgvonG1",
-	"M1ORv82q+pt7iQwgs5Qa80oba1eVEWj4llmxkxcUujwYkqnA9dTK/nyygfSpd9W8rsLC8a3J7DOWne45",
-	"Rt4i4RJF9VZzb7s3rXxkP++99D7c/miDqsJ7bLF2du8t1rbmu1ebqt0G1kO2Umu7DdNqQn5CXhOrTZaO",
-	"NKdvmD6Izw1T5htmsLtc/JYyzF2gqbrdtgDyrUgeAgx3sO2xy8+ADkHb48tS+IfkwrlIo39GMHBu+FbR",
-	"4j9bJYtRb6u2X4pZgp6WYEeTR3ddQx6I9bHPQcMh6z0uEOUVRZGVaZe4Nnu37LorqNpNGLVrurbhvEyC",
-	"uCamR1EPH4L2tQMGb0xIHqEhFxqF5oZfYbrpg7lI8ujttfb4A4ijCWgjP/4jYc77Bt4vzLUmgl/peiLT",
-	"fTYQ3OGAb2qGqndgcN0wcfsAaxb93RdsOZJa3U+b81frCXef/N0DKn71gr8Oza+35K9dXHbPKuHhLiph",
-	"pUUevTLZ/kqtUQi9tIP6WHZK+5zKaqGefo9GN3piVlTUUt8qtNQiUbFXS61udOmXqp73ELTrrmElmP14",
-	"VgmuRyM4Kdr8+UZS5JacilivfVcaxxeOu1RW0nOd476prvqKvaoTUzCl5LVVgsnDrA2ppQK7+RRQnIU8",
-	"KQ2F7zlEeYoEiTHfvJZcLJFGpuLl31iaYeQDFpT1k83c0bSY8g99xzFNoi5eDYOT8xenp5CisWqqVZHr",
-	"6WQnZ6fAUi1BzudWMETfkCcwCiHKSei08Lv7ApU8rld2ao6A6alwwMDcQqOf31I0Ryo+bbTUSIXynNxJ",
-	"uDZ+F6IXvviNNncqBpUQSm3R1Y6y8IoCPBTVVbgDNsKpoBKa2cay7W7roSTdT2s9bHmj2dJ5x1fKtsrd",
-	"ForfQpIc4OgsLKJlzNJfE6u3EGSfIKpQdr+ucLSDGLQQE7VZrdE5M025CK5hjco1PYKBN0walLV3O4y0",
-	"jm77JqiOUyl7r/38bsdFdGYBGUkcr1ZzZmm1F+QGT3xguE/nFHF0GnqO3SUq3AuB6RgF+VilSlA9d9FH",
-	"Wo6mdCz3b99Kitd/UUmf0VvLwyjyGtpg/o3jde6RqOVeN1TLh1Ync3Q5bKVoJVkJjSvii9MscY282pzz",
-	"EnFN/U9aLxMDtcPOU7Zo9kTpW5af7Bs32J1Q/GEKYa0RZyufR2Rp2kii8bkBrRQY/7sPU79tFFUH37GZ",
-	"4peMulpbFr5L082gXtPsgKmXF9vf7Mr78lWqSZyTarblo6NGZsqkniIy2bkpZ73aY4uyXDOTvqjGn0w1",
-	"/slqgyxNyw2oaMalLtHWjPf/KO2z97c6c+v1x2XKKk9GUO9oUO9o7Fq5ZcaHjksdeCpICf5Kg47l2gVM",
-	"D8eHeXYMpPwSSb11WS61Pq4jeGOhqKrHYSWKbVXk6jvVywEon91fDuBnNFLCgPl0s7zWWSGrWLknZ6fP",
-	"XTi3ocT6mMjh+MDFOPe2KHR/Ln2ucuvJDk83r2h4UCO9LDjqDsVV/Q7/MZzmcHy4/Y1q4+XPz5p+RaM4",
-	"XlWTTD6ENxVB752YVCWDpdItvKPpW8HMqs0U7EIzkyf2ojUxLWJG9SYJFAOmBF+nZlJW5UC4DgDUdNbn",
-	"029jCT+V8fi/LGvou3/m03GVQtN729l34qCrm8PjelsFr+PliRiNCxiKzmbHwS43OASd3QQmrQL+yZia",
-	"qBc88WMSIeu5jrfzzcoRqfq48kqCLyz1YVjqo53QkF9Pc7++U9a1+R/EjCmjaWevaqufw4f4Jr2Pp9cp",
-	"SRZutSuJ9OlO67xXj+/G1BFaup0/U9+KL8z5Fv/dn+YSty1NH3bJL1h/4vyCky2+zR3p+naP4scFR+0W",
-	"k0cth4ew+RyKRlAzReEM59C+xU/Y4xv8ptZfK3cN1n99fUvXrU8SNGx3sdniC+nkfF8k67+/ZM10t//F",
-	"yZGdRGv5k2u1+1DmDxUlkw3UqukpUjynotJSzCcvH8P1khlgAqYBUjDWTzcNIOEslQvQS3mtgS5LwfgS",
-	"ZvIGXZs6lyQ+Y/ElGOmCmS4XrxDAO8jjD7aZemXhZ7M6nL/7P97oqNjieadGQpGlhy9c89+cazbLjm7h",
-	"nn9hPbxxgbML7Jh42VFYTnVZvpTGNVypxN7qZRwjOOeu7tDFFalOhC5Ayju1uMyUqSiZSy4KwtplsnQd",
-	"mEg3QDddUrljITPKoCG50EuPOquO61z++0VbAypWYtSLGlctQXNMgibyadaFcMkzaVyRbURemcgnX2vg",
-	"xlWTTkVvOSlElqFERenaXGaqaJSq0MkuUs9cHZtXrwmgJW6motXc1BU0UJFSElZuCaO8MHIWane9AtVS",
-	"VS6tSlN/VdWSi8XxVJBQzW+RpjsudVhcJOGDqCP4tbjKqqz+6rp1gpUVGQ7VNxYdeeUT3XDnmgzYBSUY",
-	"88TaZFQwSPciu/snd7kwYypa2sMeIcKFTGrXZmg7+Pi4GPb85esQGO2s3y6qaKZ1T0XrulSNzOiwszWI",
-	"qxVzMZ2yBterMRaZrtYZV1NhKYASNPxVo2/fjaptUSIYkMDSwEWCN7mpOu701faXmvtLilGbr2WyuWM8",
-	"urP++i+nR4SdAI+7AD66zd367Y0vzfhFpFwgDM5SJmCyV4H8cPbscHw0Gw+fPHn6dHh49PjpkCXJZPjs",
-	"2ePJIT6eHMweP+uGfNyC/Oj9u+5a8OBoPo6fzJ7icBJP2PCQPcXhM3Z0NBwnT+IJPpk/YpPx7ndabm9T",
-	"0KMy1W7vKlQjy5Usf/QpRo5P0hQ+f4MeLzKqmYAfz395Bb9QXfhUuHGuZbWT86CNhRC6iNOfjfqt3O+7",
-	"1eaGWfzSM0ZNV5hee2Mij/Q6furIwnUKYCuSLpQu7njGFx3wNh3wcPx0+wuNyzjta5MdIGteYErvHe2C",
-	"ho6L8f6q+mqukLH+Wtot5n5ueNq1+RYwd09L7mgjM+AUscy7TFGjjpL7Wz2A8hlKAa73qqZXVRO0qknK",
-	"mYZB20ceQiOJ1T1PCazdOdDQTIEewS+uR0kOuisHiQpt0WltXE9FpVGXb0ZfV3m7HQStRlD/bsmzf7Yc",
-	"ON+kLHghhZFawovzszwBbicpWm8T5hWBYuudQ/czpr51Nxbb4vbtbi32JRfu0+bCdfo7q1y6YMeWQ9dr",
-	"ouuNct6+I1cZQdpx13pwAqmMWQpRzpySCAYaEaIVu0RQmXDp3mVHh+P9/cmjJ6PxaDyaHD8dPx33RdWK",
-	"TLNaY4eTs9NRq0MEW6+H1R4ybM2HayWT4XgyYr9nCq9xprlBPRJoiJF4RPRfTpR7sgszuuyOtcQNqXCj",
-	"dumgk3o9C2pV1zgrtss92DH01mG7j15eN1xsePcorqjIKN+yN7fFywHKAqP2AGdKzlCTPU13rs9Yauf3",
-	"C5QqXqI2ihmpqiP6qvr3797/dwAAAP//",
+	"7H1bcxs30uhf6ZpzqkJtDSlSF1/kOg+Kc1PsODqRvN4q01UDzjRJREOAATCSmKyrzuN5/ur7hftLvkID",
+	"c+PMkLQs2cmu33iZARqNRt+78UcQy8VSChRGByd/BHNkCSr6+I/nUilMmeFSnCX2lwR1rPjS/hCcBJdz",
+	"BIW/ZajNVxqif/Qrz/fPkigEqYDBVKGegxQIN3MUYMq3YM4SEFLgIAgDHc9xwewsU6kWzAQnQZbxJAgD",
+	"s1picBJoo7iYBe/fvw+DJVNsgcYD+jzTRi5QtQH5/euzb+C14L9lCDxBYfiUo4KpVARJ7F+1EHD7/JKZ",
+	"eRAGgi3snHE5chhYqLnCJDgxKsMPgTgsQHytPwpMyPRWWP0UHwfvOZvhq2wxQfV/M1Sr9s1fshmCkaDQ",
+	"ZEqEIOgFTGCq5AJGBZy/0RAFoMti7Nq2JzhlWWqCk1FYAsiFOTwIwmDBBV9kC/rTQ8uFwRmqAtwL/jt2",
+	"APuDvIEFEyvgBhcamIN8LtNEQ280GBwMh8O9TeDasduBPThug5bdOmjtwNuBV/KaJ6jOhDZMxHiWdCxj",
+	"C5Es/TjA/UCdK2pM+JHU8gtqTFNLdh2Qv7Enf8avUYR1el5k2sAEUylmlpLMnGtQfjToHQ2PQJo5qhuu",
+	"sXODVDF78GFgb2dwXINjiMA1SPqdpcBEApMVaDSGixlwAyuZQcwExH5ApFWyLOEGUjnTsGAJ2nf8Aon9",
+	"FetxU5QLWuekH7qsSxRMmPYzm8gF48LykcQinMUxau3IRyrDUgsU3rLFMiVKcb/FqcySWMZXS24GsVx0",
+	"A+6n3kROC3b7EsXMzO3hOaTTkX8ftTJ7hXophUbi9V+z5Htm8IYRlcVSGHRLZctlymNC2f6v2q73j8qk",
+	"/1vhNDgJ/td+Ke323b96/1ulpPrFT+KmrOPta5aAn3QAP/FYSS2nBr5XbDkHhVOHTLuzGtW1P5EMFDIt",
+	"BTABcomKGenJfcpvoUcYZ8oIVMCWy680xHZ6YazQXKJacK25FBq4qJ2YrzQYwjFJV27snLFCs/eMHqsA",
+	"DpqtNNzMeTwfwCtp5pZWb5iGeM7EDBO701Vpv050HVjzr+yvHR5C29cs+cXR9g6bU1CZfbJ2DoPD6Sg5",
+	"iI8m/SfsCfaP4uPj/tPpEfYPJo+Tx9MhPmWjUbC+Sz8LtChZSEWscInKcNTAFAIX1yzltGK0m62Dk7dr",
+	"h+Nt8EoaQCGz2RzYNeMpm6QIKY/Rkh7IKVy8eA3DY3zKHo0e94cHj0b9oxixP5kcHfVHh0+SQ5weJ08f",
+	"HUOvpJHDR8fw7eHeCQzLQUMYgUBM7Ba8CwMP6+pVU4y/9LO/Hb4b6KvMovldGGjDTKafywSDkyMrX/yZ",
+	"+btdIyGRKDp4H97nAfAbO4DIoTACe+g14DWqVY5wy+CYgSnj6YMQ2HdSTXiSoPh0h7+YcgCWfxp5hcJK",
+	"AzrjgqSTP5F27cLqwY4JOv13ppgwGoQElqbyBhNQMsUHQM2ZMKgESy+IBTkK+GRIyicHNzvQCwP4Bg3j",
+	"qTuDqZzNMIFMWGlKHK1cA/AkBGEpCSwLfADsvJLmO5mJ5DPwpVz1ByENTC0Q2/hQqR49jUcTO3D/+IAd",
+	"9o+mh4/6T5JHrH+Iw+nTyRP2OD4YWWK85ppbdkUqFELMrD60ibu0spKjgpUU6Lo/HmLZK43pzlEOSEgm",
+	"DQm9dfUVEomasIa3XJNg5O57x3LvnWrO2SqVLLmU8iVTM/x058lPDJdSAk3tkJbbzROZrEgjtSdmBD/x",
+	"rx9g8Z7hX/IFysx8urX7ecFP3LLyhCdEBkwpfo1ww61uQ5Tg9K+vrIrNEjBuhGf24Yb2AxcoEqu7sxnj",
+	"4gHwZ1khj/G1KAT/p8Ohnxsqkzs8JsywCdOkKa1rsjETFqsTi20WzzEhAeb+M3MljUktA9fPrMGvVsCm",
+	"BhVEv9gv/VP7JbLKqBSJHsCpgGyZWEuIa6CVYgI3c5nS1LR7xorEkKwphUtkuTFl9Wg2Rei5zzzBxVJa",
+	"pO2t7VJl5qaxc+EgsTzihnG7rKnVDAl0LmYdLqeGv2HYarLfB328Fiwzc6n475h8OsqozupIYoJMWZGc",
+	"KzZkeYhZCAuWWrxYOpiwJF2B5jOBid0/vF1a425tP968edM/zcwchbHQY7sFysonyEqxkBMrzzRCL/qa",
+	"wIn26hvUYuXeyxbobGltXEx+woSzS5rl021FMTvQ9GDnb+f09sBE67BE9861CnFP451mCTcv5ay5j9bW",
+	"coy08GywHGbiGrJ8gBUmcr4opq8wIQW65xQQiL4ji8Htemm80QbERqp2Sop0NomsZWYKxZzMDwKJFAOC",
+	"YND0koTrql3b8HUFNZ8nX0TXTFv8M2EQK2QGk1PT4SYrh3PySi4W3Bh32IrBLWftW/nWOsP9+MO3r8Q/",
+	"7HTLVhSWXgtrLQ42jXJH13juEd8KLf/wsRXGUiU7je5cPNwxiPVdZYa2MvGhDhRWsrwNTrXlqBVDP7Ba",
+	"10JeY/W3dy2ztXhw78VbvHWZzqfVtsbVOuH6Ux96b1h+xD1STyp8wSsKPSYgE1dC3gjLQuZkde9iKPhA",
+	"0yTTXKDWoLIUQWfxHBhZ3lOFVjVkZs/DpwuN0CofKbJr1MSy1oCEpZ3F4MIefm40seOcQdsHyC/ESnut",
+	"tEZgwVbEtTXan5Sy38oH7WmgyYUs/N0haAlSpCuIYr2M/ECaRjBzXNgNElnqVUnnVm3ZoMIZvu1ElvPy",
+	"KTCxaiOAnefr5gH5E54H0Gy0yTutx7m9PpS4L1683omc9VXWDfjFi9cVvrUdUhJl27SCXKZeuKedfzt3",
+	"lb8NCMxSQoRe/K3Lqyq/KWYO6+HKGncOm+HB1iiQQ3fJcuTkV4yNXd4a4K0Y89Lcngnhoh9WXcwhhd4y",
+	"m6RczzEBvcQ05WK2V+WH50rGSMpnEAYXWRxjghYodyhbGWEOlT5nM2zXUyjWZ0GiaIw/t009w+p8XGQE",
+	"6aXVJZqjvRbErvIwDl8sU1ygMH51LL1hKw2WUPaewRUuDdGjJQJm+ISn3KzIWHX8t8TFnC13I7E506/w",
+	"1rSv9c0cyRnpo5uxXKD2NhqB64WPH3QiZYpM+FHPFV5zmekPGNnbU5uHpnhrF1vwDFS4MezQIQi8QQqR",
+	"KB8fywfY5UzZGT0MTCm2IknJZlzQBp3XcgY2jXfe9o4dWxqWPpdZW2ytCDHn61owE89DYNbG1tbSpRXq",
+	"EGI7AEk9a/SMhsPh8MSlRlDogt7zZjD96SzkqLL3EWjD0xQMpqm2r7rd8c5o2qOpTFN5o2tMcBfb1i/S",
+	"zqI3LJKWYslYITl3mSk3ETT/HUOXAxCVKIs+GJZ11kik0LGjNbhrO9Wk7/o5auN1ucu2iYHTUoR7e8CF",
+	"SH1Arww7tXEIl3CQv1ec/2uON7CQCaZ7bWxpsWRi1S2lSJPwY/qHBy4FoYyyHu/AW3iHwkCS9mMthTtp",
+	"JVIRL/X6Y8IVxmbjtJ9ZWWkV5ZXt20RpViq3UZvTeafrIWCHDKlWTYJJuF6mbAPB2CFpCHqu2y7j95Cm",
+	"tJUw7IPniouYL1m6FWZrLvW56IK5bQOq6Gibbtum5FbYyR8BSxLuMkDOKxifslRjWyz64sXr9Z1z0t8F",
+	"7ZlxkkATe8+ZeG7Rel7BzQDOBDA4P718/sNYkDvImQikqUVONnB9gSnGxlouztbg5MByOQFeLKyHxN3e",
+	"0HoGY9H0u+SO4zwI3eZiZUY7R0jMhBdKEwSmnacwhAW77Q1DIHYM//r//wU600sUCSb0LZZCZwtM9qBX",
+	"gwd4sWYyufbuIMfysbeBnwPrPZBKPwAs5f50K1drO9+zLGbP8kA9l1ma0M/QIzj2qjZOU+kSWyya6snf",
+	"ZbE1UfLoIW02J0XLuIQn8r3dbLmctLbtOK2xJESdTYpnQjLZM025H/dPB3QOtoE3kdlsbu599jXm6Pao",
+	"RprbWOEuNlZVSNFpupOhlSeXfqVhKTV3OyOX7LcMn8GSacsYYcLiK8dQI414FUFkdbrIHpko1/eigrpY",
+	"8iuLURgadwCvrGJR5CMT+FwDLpZm9R9niTmuV7XDdra8aurLn8H6cmvpsL0+mzX0FzR9djjs+VH/4kz5",
+	"7Ee42IqPO8Z/iiNcruXLMb7zMa4Hn9sFbHFmKBfNxTZaTvKHxEnP2sOkUnFaMaVJo5tvpzNam2x97m/o",
+	"28TtmV+EjlEwxaWfN44z5fMUts6VZ+Q1jfCUa2usCcO44GLmE60N42m+WvdufVKXuW21ihpkOx9Kb2Su",
+	"imTejhUUJ7WazNe2Tz9cXp7nLvpYUuCaGVC4VKiRDFHQS4z5lMctMDcIv+WU+fSJ5tT2H4srN+yH7s26",
+	"6lqus430f0CWmvmmMIVCnaXG6atLJSfYJHvd8XokryKnN85pmtV2N4Qfqg3U8w7e2qoN55RH7OiG+ZoS",
+	"KwKb4FdKrLort1y5Vlip1vqgsquwrIzqnmM72xxtZZu1erFizlZ81o5MK1T+pMopxXvz7NgWN9omznNa",
+	"q7OwdM3iuSduprWMOfG6Qj2hyqfaZAUHaLChbae8ntC7zSNc5OVzcS3T65wr7c6D37ejmSKHHfueh+dZ",
+	"S0pvLIXA2GgwsonzbsdFPpB3y9pFpPIGFcRMYwg4mA0gWuR+gyiEiN3oaPvZFF0uwPWavI4UKLcaTwSV",
+	"aICRldW35DSlnHUc9BxTLR7aO7nwHyQLZFkhgC0izD3X6pp1WKiMtstG7GCXNNb0xUD57AZKc0/uZqk0",
+	"zuWfwWJpWVxhRXwxX+5ivrymjLCWOIyu1Bd+QDzGkmBRymeZMzn97SepQFHKnVODci986AuVvJKwxiMh",
+	"VzR8DRzL4/bWmLplsUlXJ1DJZsulcOikgnvVKQXmhseUEm/l8o0sEmO8MZHw6ZTASK0IJ3FHCfVwNBza",
+	"yV3KfAt/a0FdZ0ygipJeLZhUBCE8jur/Eqr3nrkhhDRkKGFC6MiEkZlFyJ18iXnU7T1FH87c66O8mD7/",
+	"3qocfWxeZFm8udeiv5gqIRV16zsIzXWdti35qnXTmsfDmnoYZ4qb1QUlzxNqXRr/aWbm5bfvcph+fHPZ",
+	"qEv78c0lnPpaAJ+f4ErdM52bGi4X36foD+BbVxl3AuOg9uJJ/uAflIT9fhwMxuJ5yvhCn/gkbQrsUC7b",
+	"XgiRq5eMoEf10PhbxtJK3aR9QskUdQQ9lwkpFUR5ZD7aC8ciKhMKIujliC3Fbfk0lVvaEfF2Gbk4p1uO",
+	"FV0EdblXc2OWLlGfi6nM1QQWm1I5pQhyQQALxskp4BhgplI/iD7Z359xM88mg1gu9qvl832p9X51kIab",
+	"IzglX4NiselTHtS66uFVzed21OduVHh+cQ6n52dlst1Y/M0x0Wp6qg+j51P/jaLHzlvDEtA8oadTjsJQ",
+	"hbLlbDKjMqnBWIzFt1Trm7t2YqYUR13ZOZ8F43Rg12nAor6dWMbZcHgY//jmkj4ghbLDsci7LKSrsKWn",
+	"jC8erGfm97b3mdHUZ2ZvLLgGjOeyNISac0DecCA/ENbA8yt3f4SWB5s5jkVUc35F5aOlT42QfIUrXekJ",
+	"kSeJFUUTsGBXqCtIPrq9pRePb29LeHKMmw73HfSimuMv2nP4Kp4dC0sklk1rOBqOaIaj4SEdHJkZYDTM",
+	"s1aNVyOVU80RtDXBKrOSzjEWRsrQ9RvwNORlGJ8JpzuixweJBzadkhiByYqWfYHMAIspJ4KL2QnlXpfJ",
+	"301WbGG/ePHacoNGrgL8n1rqQfFzLQWh9ut6usBeZNdC64rW/4vyzA1TRM/mMk1yrnnx4rVjNGmZO+K5",
+	"x09nlw1GIZcotMxUjAOpZvv54dy3z1rdjxtqxdF63P/1//67frqLsx2EwTUq7TjKaDAcDH2VgmBLHpwE",
+	"h4Ph4JCUOTMn+bHvHFq/288zbFF3T4W+sUs9GA7tLqeYG5DUQcQqJSm/xmfATVm4SzqA85f6wsNBNXeZ",
+	"iqq/R+NcdsFaq4+D4fDeirFqTsGWWqzLlqU8QE3osVtS22vF0vfbKvmrQj84efsuDHS2WDC1Ck6Cl1aR",
+	"tICTL9OKMzbTVsnwaH1nX963LH616+56/llUi1LTGhbPKS+CkUDQTi1g9j+XymqlTQjHw8OyZ0/rbv+C",
+	"LKFCjc+54RaIlYWaSob/VFtt3z3c/m5LffEmKimwvplMrkdFOrXuJJbLhiDLi/B8a5paGjec+oIWV6Kn",
+	"sega4qtsXHHNWORvs6r+5l4iA8jMpca8FMfaVWUEGr5lVuzkFYcuUYZkKnA9trI/n6wnfW5eNfGrsHB8",
+	"7zL7jGWne46RN0i4RFG9F93b9k0rH9nPmzO9D7c/ukZV4T32YDu/9x5sWxPiq13XNoH1kL3Wmm7DtJqx",
+	"n5DXxGqTpSPN6RumC+ILw5T5hhlsryffUKe5CzRVt9sWQL4VyUOA4Q62PXb5GdAhaHt8WQq/Si6cizT6",
+	"ZwQ954ZvVDX+s1HTGHX2cvu5mCXo6Bl2PDr40DXkgVgf++ytOWS9xwWivOQosjLtCpdmb8Ouu4qr3YRR",
+	"s+hrG87LJIgbYnoU9fAhaF9cYPDWhOQR6nOhUWhu+DWmqy6YiySPzmZsj+5AHOuAriXQfyTMeWPB+4W5",
+	"1mXwK11PZLrPDoM7HPBVzVD1Dgyu10zcLsDWqwLvC7YcSY32qOvzVwsOd5/83QMqfvWKwBbNr7MmsFl9",
+	"ds8q4dEuKmGlhx69Mtr+Sq2TCL20g/pYtlL7nMpqoZ5+j0avNc2sqKilvlVoqUWiYqeWWt3o0i9VPe8h",
+	"aNd+w0ow+/G8ElyPBnBa9AH0nabILTkWsV76tjWOL5y0qayk5zrH/bq66kv6qk5MwZSSN1YJJg+zNqSW",
+	"CmznU0BxFvKkrCl8zyDKUyRIjPnutuRiiTQyFc//ztIMIx+woKyfbOKOpsWUf+g7jmkStfFq6J1ePD87",
+	"gxSNVVOtilxPJzs9PwOWaglyOrWCIfqGPIFRCFFOQmeF391XsORxvbKVcwRMj4UDBqYWGv1sQ1Udqfi0",
+	"0VIjVdJzcifh0vhdiJ776jja3LHoVUIotUVXW87CKwrwUFRX4Q7YCMeCamwmK8u2262HknQ/rfWw5Y31",
+	"ns87vlL2XW63UPwWkuQAR2dhES1jlv7WsbqBILsEUYWyu3WF4x3EoIWYqM1qjc6ZacpFcA1LVK4rEvS8",
+	"YbJGWXubYaR1tNs3QXWcSl187ed3Oy6iNQvISOJ4taI0S6udIK/xxAeG+2xKEUenoefYnaPCvRCYjlGQ",
+	"j1WqBNUzF32k5WhKx3L/dq2keP1nlXQZvbU8jCKvoQnm3zne5B6JWu71mmr50Opkji6HrRStJCuhcVV+",
+	"cZolrtNXk3NeIS6pQUrjZWKgdthpymbrTVO6luUn+8YN9kEovptCWOvU2cjnEVmariXR+NyARgqM/92H",
+	"qd+uVV0H37GJ4leM2l5bFr5LV86gXvTsgKnXH9vf7Mq78lWqSZyjarblwfFaZsqoniIy2rlrZ73aY4uy",
+	"XDOTvqjGn0w1fmm1QZam5QZUNONSl2hqxvt/lPbZ+43O3HqBcpmyypMB1Fse1Fseu15vmfGh41IHHgtS",
+	"gr/SoGO5dAHTo+FRnh0DKb9CUm9dlkut0esA3lBVX0U9DitRbKsiV9+p3h5A+ez+9gA/o5ESesynm+XF",
+	"0ApZxco9PT975sK5a0qsj4kcDQ9djHNvi0L359LnKtei7PD0+h0OD2qklwVH7aG4qt/hP4bTHA2Ptr9R",
+	"7cz8+VnTL2gUx+tqksldeFMR9N6JSVUyWCrtxFu6whXMrNptwS40M3liL1oT0yJmUO+iQDFgSvB1aiZl",
+	"VfaEaxFAXWl9Pv02lvCyjMf/ZVlD1wU1n46rFJre29bGFIdt7R4e1fsueB0vT8RYu6GhaH12EuxyxUPQ",
+	"2m5g1KjwHw2py3rBEz8mEbKe67iZb1aOSNXHlVcSfGGpD8NSD3ZCQ35/zf36Tlnb5t+JGVNG085e1UbD",
+	"h7v4Jr2Pp9MpSRZutW2J9OlOy7yZj2/X1BJa2syfqbHFF+a8wX/3p7nlbUvTh13yC5afOL/gdItvc0e6",
+	"3uxR/LjgqN1i8qjl8BA2n0HRKWqiKJzhHNob/IQdvsFvag24ctdg/dfXG9pydUNu999IoMIEM1d0c1Me",
+	"PfE2JIOo4RmKykqPpfcCeUsvHAvfQ8bHJPImMo70y+pblx4iVZmfwYy1ZkNgVmHUBhLEZZ5hbOEZC6aB",
+	"GZc3Z5gy0LvClUbjK3v3nhU5uM4qxlVj1qg8Uv7yJcs5v+NK5xC/ZPZj5T2XP55neacWMjvIM4gskz4T",
+	"Cd5G7ROMRT5DJ+3hVceWWxxW9tp/zdEZhAHBHISBhTdwtzcSLDs7t9t21Zdz13eUyjo29AcawBl12pQi",
+	"XY3dLWEVs8GeyFJkhVCIKcK2JfoIerVKnGrsqBN1TWdlxwkeDQ+OPm30vNnvaYtTsFUF+KJi/vurmJlu",
+	"d0Q6hWonHbP8yTWlfig/AFXnu05h68VtRa7zWFSa7/ks/hO4sYydCRgHSFkJfrpxAAlnqZyBnssbDXSt",
+	"EMZXMJG36Bo6umoJ6lFmpIvqu6TUQhPdQTG9s/OgUyn8bOa3C/z8x1vfFadU3tOUUGTp4QvX/Dfnmuv1",
+	"dxu451/YIF276txFOE08b+mwQAWKvqbMdR6qBKHr9UwDuOCuANcF2Klgiq4Ky1sWuRStsSiZSy4Kwtq1",
+	"y7m6B07bm1ZvFCmj56TSl6ElVh3Xxb72i/4eVLXHqGs7LhqC5oQETeTrDQrhkqeUuWrziNyTka9C0MCN",
+	"K6sei866aogsQ4kK7X4qM1W0FFboZBepZ66g09uZBNAcV2PRaAPsKnuoWi8JK/fpUYIkec21u4iEigor",
+	"17ulqb/Ubc7F7GQsSKjm963TbbA6LK5c8dkEA/iluPStLINsu5+FlaVJDtW3Fh15CSDdBem6bdgFJRjz",
+	"BBNv+dAN4u6m1l2ulhmLhvawR4hw1lTtghlNmv9JMezFi9chMNpZv11U2k/rHovGxcIamdFha48cVzTp",
+	"gptlMbpXYywynamBC2ejUaaSv5T37btBtT9QBD0SWBq4Na9yn82wNWjR3XPBX+eN2nwtk9UHJma0NiL4",
+	"y+kRYSvAwzaAjzfFHb699TVKP4uUC4TeecoEjPYqkB9Nnh4NjyfD/uPHT570j44fPemzJBn1nz59NDrC",
+	"R6PDyaOn7ZAPG5Afv3/X3hQhOJ4O48eTJ9gfxSPWP2JPsP+UHR/3h8njeISPpwdsNNz99tft/To6VKba",
+	"PXeFamS5kuWPPtfO8Umawicy0eNFaQET8OPFz6/gZ2qQMBZunBtZ7Xnea2IhhDbi9Gejfn/9+3a1ec0s",
+	"fuEZo6bLfm+8MZGnPDh+6sjCtcxgC5IuVDfheMYXHXCTDng0fLL9hbVra+1rox0gW7/ql9473gUNLVdI",
+	"/lX11VwhY91F5VvM/dzwtGvzvZA+PD+/pZ9Sj1PoPm+3Rh1rSu5v9QByvJUCXO9VTa+qJmhVk5QzDb1m",
+	"sCiEtWxu9zxlcrcXA8B6LcAAfnbNenLQXV1UVGiLTmvjeiwqHev8tQ11lbfdQdDoiPbvlkX+Z0sG9d36",
+	"gudSGKklPL84zzNBd5Ki9X55XhEott45dD9jDmh7h70tbt/2HntfkkI/bVJoq7+zyqULdmw5dL05QL1j",
+	"1Nt35CojSB3VN5ogy5ilEOXMKYmgpxEhWrArBJUJV/dQtjY52d8fHTweDAfDwejkyfDJsCu8XKRc1jqc",
+	"nJ6fDRqtUthy2a82U2JL3l8qmfSHowH7PVN4gxPNDeqBQEOMxCOi+xqv3JNdBsmKNnFzXJEKN2jW0Dqp",
+	"17GgRpmZs2Lb3IMtQ28dtv3o5QX0xYa3j+Kq64zyvatzW7wcoKy0aw5wruQENdnTVleCCUvt/H6BUsVz",
+	"1EYxI1V1RN9e4v279/8TAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

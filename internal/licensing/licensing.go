@@ -282,12 +282,28 @@ type UserQuery struct {
 	Page   Page
 	Search string
 	Sort   UserSort
+	// After or Before, when set, ask for the Page.Size users right after
+	// or right before that position in the order (keyset paging: as fast
+	// deep in the list as at its start); Page.Number is then not used to
+	// find them. Last asks for the last page (Page.Number is ignored; the
+	// store sets UserPage.Number).
+	After, Before *UserPosition
+	Last          bool
+}
+
+// UserPosition is a place in a user list: the sort key (display name or
+// user principal name, as sorted) and the id that breaks ties.
+type UserPosition struct {
+	Key string
+	ID  uuid.UUID
 }
 
 // UserPage is one page of users and how many match in all.
 type UserPage struct {
 	Items []User
 	Total int
+	// Number is the page number a Last query resolved to.
+	Number int
 }
 
 // AuditQuery selects one page of audit records, newest first. Empty fields

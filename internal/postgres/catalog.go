@@ -3,6 +3,8 @@ package postgres
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/google/uuid"
@@ -86,81 +88,94 @@ func (db *DB) User(ctx context.Context, tenant string, customerID, userID uuid.U
 // outside the tenant has no users (existence is Customer's question).
 func (db *DB) Users(ctx context.Context, tenant string, customerID uuid.UUID, q licensing.UserQuery) (licensing.UserPage, error) {
 	tenant = licensing.NormalizeTenant(tenant)
-	order := `u.display_name COLLATE "C", u.id`
+	key := `u.display_name`
 	if q.Sort == licensing.SortUserPrincipalName {
-		order = `u.user_principal_name COLLATE "C", u.id`
+		key = `u.user_principal_name`
 	}
-	limit, offset := pageBounds(q.Page)
+	order := key + ` COLLATE "C", u.id`
 	pattern := containsPattern(q.Search)
 	var page licensing.UserPage
 	err := db.retry(ctx, func(ctx context.Context) error {
 		page = licensing.UserPage{Items: []licensing.User{}}
-		var u licensing.User
-		if pattern == "" {
-			// Without a search the total is the customer's kept count
-			// (0004_read_path.sql), read in the same statement as the page
-			// so that both come from one snapshot.
-			rows, err := db.pool.Query(ctx, `
-				SELECT c.user_count, u.id, u.display_name, u.user_principal_name
-				FROM customers c
-				LEFT JOIN LATERAL (
-					SELECT u.id, u.display_name, u.user_principal_name FROM users u
-					WHERE u.customer_id = c.id
-					ORDER BY `+order+`
-					LIMIT $2 OFFSET $3) u ON true
-				WHERE c.id = $1 AND c.tenant = $4`,
-				customerID, limit, offset, tenant)
-			if err != nil {
-				return err
-			}
-			var total int64
-			var id *uuid.UUID
-			var name, upn *string
-			_, err = pgx.ForEachRow(rows, []any{&total, &id, &name, &upn}, func() error {
-				page.Total = int(total)
-				if id != nil {
-					page.Items = append(page.Items, licensing.User{ID: *id, DisplayName: *name, UserPrincipalName: *upn})
-				}
-				return nil
-			})
-			return err
-		}
-		// count(*) OVER () gives the total with the page in one statement;
-		// a page past the end has no rows, so the total is counted apart.
-		// The trigram indexes serve the ILIKE.
-		rows, err := db.pool.Query(ctx, `
-			SELECT u.id, u.display_name, u.user_principal_name, count(*) OVER ()
-			FROM users u JOIN customers c ON c.id = u.customer_id AND c.tenant = $5
-			WHERE u.customer_id = $1
-			  AND (u.display_name ILIKE $2 ESCAPE '\' OR u.user_principal_name ILIKE $2 ESCAPE '\')
-			ORDER BY `+order+`
-			LIMIT $3 OFFSET $4`,
-			customerID, pattern, limit, offset, tenant)
+		// The total and the page from one snapshot, so that they agree
+		// (and Last knows the last page's size).
+		tx, err := db.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 		if err != nil {
 			return err
 		}
-		var total int64
-		_, err = pgx.ForEachRow(rows, []any{&u.ID, &u.DisplayName, &u.UserPrincipalName, &total}, func() error {
-			page.Items = append(page.Items, u)
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		page.Total = int(total)
-		if len(page.Items) == 0 && offset > 0 {
-			return db.pool.QueryRow(ctx, `
-				SELECT count(*) FROM users u JOIN customers c ON c.id = u.customer_id AND c.tenant = $3
-				WHERE u.customer_id = $1
-				  AND (u.display_name ILIKE $2 ESCAPE '\' OR u.user_principal_name ILIKE $2 ESCAPE '\')`,
-				customerID, pattern, tenant).Scan(&page.Total)
-		}
-		return nil
+		defer tx.Rollback(context.WithoutCancel(ctx))
+		return db.usersPage(ctx, tx, &page, tenant, customerID, q, key, order, pattern)
 	})
 	if err != nil {
 		return licensing.UserPage{}, classify(err, "list users")
 	}
 	return page, nil
+}
+
+// usersPage reads one page. Keyset pages (After, Before, Last) start from
+// a position in the (customer, key, id) index instead of skipping OFFSET
+// rows, so a page costs the same at any depth; backwards reads the index
+// in reverse.
+func (db *DB) usersPage(ctx context.Context, q querier, page *licensing.UserPage, tenant string, customerID uuid.UUID,
+	uq licensing.UserQuery, key, order, pattern string) error {
+	limit, offset := pageBounds(uq.Page)
+	filter := `TRUE`
+	args := []any{customerID, tenant}
+	if pattern != "" {
+		// The trigram indexes (0004_read_path.sql) serve the ILIKE.
+		filter = `(u.display_name ILIKE $3 ESCAPE '\' OR u.user_principal_name ILIKE $3 ESCAPE '\')`
+		args = append(args, pattern)
+	}
+	countSQL := `SELECT coalesce((SELECT user_count FROM customers WHERE id = $1 AND tenant = $2), 0)`
+	if pattern != "" {
+		countSQL = `SELECT count(*) FROM users u JOIN customers c ON c.id = u.customer_id AND c.tenant = $2
+			WHERE u.customer_id = $1 AND ` + filter
+	}
+	var total int64
+	if err := q.QueryRow(ctx, countSQL, args...).Scan(&total); err != nil {
+		return err
+	}
+	page.Total = int(total)
+	reverse := false
+	n := len(args)
+	switch {
+	case uq.After != nil:
+		filter += fmt.Sprintf(` AND (%s COLLATE "C", u.id) > ($%d, $%d)`, key, n+1, n+2)
+		args = append(args, uq.After.Key, uq.After.ID)
+		offset = 0
+	case uq.Before != nil:
+		filter += fmt.Sprintf(` AND (%s COLLATE "C", u.id) < ($%d, $%d)`, key, n+1, n+2)
+		args = append(args, uq.Before.Key, uq.Before.ID)
+		offset, reverse = 0, true
+	case uq.Last && uq.Page.Size > 0:
+		page.Number = max(1, (page.Total+uq.Page.Size-1)/uq.Page.Size)
+		l := int64(page.Total - (page.Number-1)*uq.Page.Size)
+		limit, offset, reverse = &l, 0, true
+	}
+	if reverse {
+		order = key + ` COLLATE "C" DESC, u.id DESC`
+	}
+	n = len(args)
+	rows, err := q.Query(ctx, fmt.Sprintf(`
+		SELECT u.id, u.display_name, u.user_principal_name
+		FROM users u JOIN customers c ON c.id = u.customer_id AND c.tenant = $2
+		WHERE u.customer_id = $1 AND %s
+		ORDER BY %s
+		LIMIT $%d OFFSET $%d`, filter, order, n+1, n+2), append(args, limit, offset)...)
+	if err != nil {
+		return err
+	}
+	var u licensing.User
+	if _, err := pgx.ForEachRow(rows, []any{&u.ID, &u.DisplayName, &u.UserPrincipalName}, func() error {
+		page.Items = append(page.Items, u)
+		return nil
+	}); err != nil {
+		return err
+	}
+	if reverse {
+		slices.Reverse(page.Items)
+	}
+	return nil
 }
 
 // pageBounds turns a page into LIMIT and OFFSET; a page without a size
