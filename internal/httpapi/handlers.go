@@ -121,10 +121,19 @@ func (s *Server) GetCustomerUsers(c echo.Context, customerID gen.CustomerId, par
 	if params.Sort != nil {
 		q.Sort = licensing.UserSort(*params.Sort)
 	}
+	// seek and continuationToken: keyset paging (usercursor.go).
+	number, err := seekUsers(&q, params)
+	if err != nil {
+		return err
+	}
 	res, err := s.svc.Users(c.Request().Context(), p, customerID, params.ProviderInstanceId, params.ResellerId, q)
 	if err != nil {
 		return err
 	}
+	if q.Last {
+		number = res.Number
+	}
+	q.Page.Number = number
 	items := make([]gen.CustomerUser, len(res.Items))
 	for i, u := range res.Items {
 		items[i] = gen.CustomerUser{Id: u.ID, DisplayName: u.DisplayName, UserPrincipalName: u.UserPrincipalName}
@@ -132,7 +141,7 @@ func (s *Server) GetCustomerUsers(c echo.Context, customerID gen.CustomerId, par
 	pp, pages, prev, next := pageInfo(q.Page, res.Total)
 	return c.JSON(http.StatusOK, gen.CustomerUsersPage{
 		Items: items, PaginationParameters: pp, TotalPages: pages, TotalCount: int32(res.Total),
-		HasPreviousPage: prev, HasNextPage: next,
+		HasPreviousPage: prev, HasNextPage: next, ContinuationToken: encodeUserCursor(q, number, res.Items),
 	})
 }
 
