@@ -127,9 +127,13 @@ func (db *DB) Users(ctx context.Context, tenant string, customerID uuid.UUID, q 
 	s := strings.ToLower(q.Search)
 	if utf8.RuneCountInString(s) >= 3 {
 		// The trigram index (0005_user_search.sql) finds the candidates;
-		// instr checks them, so the index cannot change the answer.
-		where += ` AND u.rowid IN (SELECT rowid FROM users_search WHERE users_search MATCH ?)`
-		args = append(args, `"`+strings.ReplaceAll(s, `"`, `""`)+`"`)
+		// instr checks them, so the index cannot change the answer. CROSS
+		// JOIN makes the index drive: left to itself, SQLite walked the
+		// users in list order and probed the matches, reading all 100k
+		// users of a customer when fewer than a page match.
+		where = `FROM users_search fts CROSS JOIN users u ON u.rowid = fts.rowid JOIN customers c ON c.id = u.customer_id
+			WHERE fts.users_search MATCH ? AND u.customer_id = ? AND c.tenant = ?`
+		args = []any{`"` + strings.ReplaceAll(s, `"`, `""`) + `"`, customerID, licensing.NormalizeTenant(tenant)}
 	}
 	if s != "" {
 		// instr, unlike LIKE, has no wildcards to escape.

@@ -254,7 +254,12 @@ type fixture struct {
 	// them changes nothing.
 	noopUsers int
 	snapshot  []byte
+	// deepToken is the continuationToken of the page before the deep page.
+	deepToken string
 }
+
+// deepPage is nine tenths of the way through n users at 25 a page.
+func deepPage(n int) int { return max(1, n/25*9/10) }
 
 func newFixture(n, licenses int) *fixture {
 	f := &fixture{n: n, tenant: "bench.test", pi: uuid.New(), customer: uuid.New()}
@@ -463,6 +468,9 @@ func benchLicensesd(o options, work, target string, fx *fixture, add func(Run), 
 		}
 		*staticSize = size
 	}
+	if fx.deepToken, err = deepToken(fx, base, token); err != nil {
+		return err
+	}
 	var counter atomic.Uint64
 	pid := p.cmd.Process.Pid
 	for _, op := range o.ops {
@@ -504,6 +512,30 @@ func warm(o options, fx *fixture, base, op, token string, c, pid int, counter *a
 	}
 	_, err = attack(o, base, script, c, o.warmup, pid, counter)
 	return err
+}
+
+// deepToken fetches the continuationToken of the page before the deep
+// page (by number, once), so that the measured requests page by keyset.
+func deepToken(fx *fixture, base, token string) (string, error) {
+	req, _ := http.NewRequest(http.MethodGet, fmt.Sprintf("%s/v1/Customers/%s/users?providerInstanceId=%s&pageSize=25&pageNumber=%d",
+		base, fx.customer, fx.pi, max(1, deepPage(fx.n)-1)), nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("X-Tenant", fx.tenant)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer res.Body.Close()
+	var page struct {
+		ContinuationToken *string `json:"continuationToken"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&page); err != nil || res.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("the deep page's token: %d %v", res.StatusCode, err)
+	}
+	if page.ContinuationToken == nil {
+		return "", nil
+	}
+	return *page.ContinuationToken, nil
 }
 
 // bodySize is the length of licensesd's answer to a user's licenses.

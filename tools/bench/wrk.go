@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -53,8 +54,14 @@ func (f *fixture) lua(op, token string, offset uint64) (string, error) {
 	case "users-first-page":
 		b.WriteString("  return get(\"/v1/Customers/\" .. customer .. \"/users?providerInstanceId=\" .. pi .. \"&pageSize=25\")\n")
 	case "users-deep-page":
-		// Nine tenths of the way through the list.
-		fmt.Fprintf(&b, "  return get(\"/v1/Customers/\" .. customer .. \"/users?providerInstanceId=\" .. pi .. \"&pageSize=25&pageNumber=%d\")\n", max(1, f.n/25*9/10))
+		// Nine tenths of the way through the list: the page after the
+		// one whose token was fetched (keyset), or by number when the
+		// target gave no token.
+		if f.deepToken != "" {
+			fmt.Fprintf(&b, "  return get(\"/v1/Customers/\" .. customer .. \"/users?providerInstanceId=\" .. pi .. \"&pageSize=25&seek=Next&continuationToken=%s\")\n", url.QueryEscape(f.deepToken))
+		} else {
+			fmt.Fprintf(&b, "  return get(\"/v1/Customers/\" .. customer .. \"/users?providerInstanceId=\" .. pi .. \"&pageSize=25&pageNumber=%d\")\n", deepPage(f.n))
+		}
 	case "users-search":
 		// A substring of a few users' names, different on each request.
 		fmt.Fprintf(&b, "  return get(\"/v1/Customers/\" .. customer .. \"/users?providerInstanceId=\" .. pi .. \"&pageSize=25&search=\" .. string.format(\"%%05d\", i %% %d))\n", max(1, f.n/10))
