@@ -267,9 +267,9 @@ func (db *DB) PruneUsers(ctx context.Context, link licensing.GraphLink, seenSinc
 		if err := checkLink(ctx, tx, link, true); err != nil {
 			return err
 		}
-		// The users first (users_mirror finds them), then their deletion
-		// in one batch.
-		rows, err := tx.Query(ctx, `SELECT id FROM users WHERE customer_id = $1 AND mirror_instance_id = $2 AND mirrored_at < $3
+		// The users first (users_mirror finds them among the customer's),
+		// then their deletion in one batch.
+		rows, err := tx.Query(ctx, `SELECT id FROM users WHERE customer_id = $1 AND (mirror_instance_id IS NULL OR (mirror_instance_id = $2 AND mirrored_at < $3))
 			ORDER BY id`, link.Customer.ID, link.Instance.ID, since)
 		if err != nil {
 			return err

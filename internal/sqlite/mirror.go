@@ -282,7 +282,7 @@ func (db *DB) PruneUsers(ctx context.Context, link licensing.GraphLink, seenSinc
 		}
 		var err error
 		n, err = deleteUsers(ctx, tx, link.Customer.ID, link.Customer.ID,
-			`SELECT id FROM users WHERE customer_id = ? AND mirror_instance_id = ? AND mirrored_at < ?`,
+			`SELECT id FROM users WHERE customer_id = ? AND (mirror_instance_id IS NULL OR (mirror_instance_id = ? AND mirrored_at < ?))`,
 			link.Instance.ID, nanos(seenSince))
 		return err
 	})

@@ -556,8 +556,20 @@ func sortedIDs(ids []uuid.UUID) []uuid.UUID {
 }
 
 func testPruneUsers(t *testing.T, open Opener) {
-	s, ids := graphSeeded(t, open)
+	s := open(t)
 	ctx := t.Context()
+	// Linked was a local customer with a user before it was linked.
+	snap, ids := GraphFixture()
+	leftover := fixedID(3, 0x23f)
+	before := snap
+	before.Tenants = []licensing.SnapshotTenant{snap.Tenants[0]}
+	before.Tenants[0].Customers = []licensing.SnapshotCustomer{{ID: ids.Linked.String(), Name: "Linked Ltd",
+		Users: []licensing.SnapshotUser{{ID: leftover.String(), DisplayName: "Leftover", UserPrincipalName: "old@linked.test"}}}}
+	for _, sn := range []licensing.Snapshot{before, snap} {
+		if err := s.Import(ctx, sn); err != nil {
+			t.Fatal(err)
+		}
+	}
 	link := graphLink(t, s, ids.Tenant, ids.Linked, ids.Graph)
 	fileLink := graphLink(t, s, ids.Tenant, ids.Linked, ids.GraphFile)
 	if err := s.MirrorLicenses(ctx, link, []licensing.License{{SKUID: ids.E3, Name: "E3", Total: 10}}); err != nil {
@@ -588,16 +600,18 @@ func testPruneUsers(t *testing.T, open Opener) {
 		t.Fatal(err)
 	}
 	n, err := s.PruneUsers(ctx, link, passStart)
-	if err != nil || n != 1 {
-		t.Fatalf("PruneUsers = %d, %v; want 1 (the user the pass did not see)", n, err)
+	if err != nil || n != 2 {
+		t.Fatalf("PruneUsers = %d, %v; want 2 (the user the pass did not see, the leftover of the local days)", n, err)
 	}
 	for _, tt := range []struct {
-		user licensing.MirroredUser
+		name string
+		id   uuid.UUID
 		want bool
-	}{{gone, false}, {stays, true}, {otherMirror, true}} {
-		_, err := s.User(ctx, ids.Tenant, ids.Linked, tt.user.ID)
+	}{{"not seen by the pass", gone.ID, false}, {"leftover", leftover, false}, {"seen", stays.ID, true},
+		{"the other link's", otherMirror.ID, true}} {
+		_, err := s.User(ctx, ids.Tenant, ids.Linked, tt.id)
 		if exists := err == nil; exists != tt.want {
-			t.Errorf("user %s exists %v (%v), want %v", tt.user.DisplayName, exists, err, tt.want)
+			t.Errorf("user %s exists %v (%v), want %v", tt.name, exists, err, tt.want)
 		}
 	}
 	if e3 := license(t, licenses(t, s, ids.Tenant, ids.Linked, ids.Graph), ids.E3); e3.Consumed != 1 {
