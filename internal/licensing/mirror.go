@@ -2,6 +2,7 @@ package licensing
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -88,6 +89,50 @@ type Mirror interface {
 	// ProcessingRecords returns the link's records still Processing,
 	// oldest first: attempts whose outcome a crash left unknown.
 	ProcessingRecords(ctx context.Context, link GraphLink) ([]AuditRecord, error)
+}
+
+// RemoteDirectory is a directory outside the store — Microsoft Graph —
+// chosen for provider instances whose Directory is DirectoryGraph. Its
+// ApplyUserLicenses keeps the Directory contract's outcome (all or nothing,
+// every refused SKU named) with a different promise: the decision is made
+// on state freshly read from the remote directory, the changes are applied
+// there in one call, and their audit records are written Processing before
+// that call and become Succeded or Failed after it (the remote directory,
+// not a lock of ours, stays the authority on seats; a record a crash left
+// Processing is resolved by the next sync).
+type RemoteDirectory interface {
+	Directory
+	// CheckLink answers NotFound, naming providerInstanceId, when the
+	// customer has no link to the graph instance.
+	CheckLink(ctx context.Context, tenant string, customerID uuid.UUID, pi ProviderInstance) error
+	// FindUser looks up a user the mirror lacks in the remote directory,
+	// mirrors it and returns it; NotFound naming customerUserId otherwise.
+	FindUser(ctx context.Context, ref UserRef) (User, error)
+}
+
+// SKURefusal is a remote directory's refusal of some SKUs of an update for
+// a reason of its own (conflicting or dependent service plans); the service
+// names the items that carry them.
+type SKURefusal struct {
+	SKUs   []uuid.UUID
+	Reason string
+}
+
+func (e *SKURefusal) Error() string { return "refused SKUs: " + e.Reason }
+
+// audited marks a refusal whose audit records the directory has written
+// itself (Processing → Failed), so that the service does not add its own.
+type audited struct{ error }
+
+func (a audited) Unwrap() error { return a.error }
+
+// Audited marks err as already audited.
+func Audited(err error) error { return audited{err} }
+
+// IsAudited reports whether err was marked by Audited.
+func IsAudited(err error) bool {
+	var a audited
+	return errors.As(err, &a)
 }
 
 // CheckMirroredLicenses is what every store checks before MirrorLicenses
