@@ -133,7 +133,12 @@ func (db *DB) MirrorLicenses(ctx context.Context, link licensing.GraphLink, ls [
 			WHERE (licenses.name, licenses.total, licenses.suspended)
 				IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.total, EXCLUDED.suspended)`,
 			c, pi, skus, names, totals, suspends)
-		b.Queue(`DELETE FROM assignments WHERE customer_id = $1 AND provider_instance_id = $2 AND NOT (sku_id = ANY($3))`, c, pi, skus)
+		// Through the few dropped license rows, so that the primary key
+		// finds their assignments instead of a scan of every assignment of
+		// the customer on every sync.
+		b.Queue(`DELETE FROM assignments a USING licenses l
+			WHERE l.customer_id = $1 AND l.provider_instance_id = $2 AND NOT (l.sku_id = ANY($3))
+			  AND a.customer_id = l.customer_id AND a.provider_instance_id = l.provider_instance_id AND a.sku_id = l.sku_id`, c, pi, skus)
 		b.Queue(`DELETE FROM licenses WHERE customer_id = $1 AND provider_instance_id = $2 AND NOT (sku_id = ANY($3))`, c, pi, skus)
 		return tx.SendBatch(ctx, &b).Close()
 	})
