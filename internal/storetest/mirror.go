@@ -129,6 +129,63 @@ func testMirror(t *testing.T, open Opener) {
 	t.Run("SyncState", func(t *testing.T) { testSyncState(t, open) })
 	t.Run("AuditOutcomes", func(t *testing.T) { testAuditOutcomes(t, open) })
 	t.Run("UnlinkedIsNotFound", func(t *testing.T) { testMirrorNotFound(t, open) })
+	t.Run("Concurrent", func(t *testing.T) { testMirrorConcurrent(t, open) })
+}
+
+// testMirrorConcurrent: a sync's pages and the single-user updates a PATCH
+// makes run at once on one customer, over the same users in different
+// orders; every call succeeds (a store retries its own conflicts) and the
+// mirror ends as the last write of each user says.
+func testMirrorConcurrent(t *testing.T, open Opener) {
+	s, ids := graphSeeded(t, open)
+	ctx := t.Context()
+	link := graphLink(t, s, ids.Tenant, ids.Linked, ids.Graph)
+	if err := s.MirrorLicenses(ctx, link, []licensing.License{{SKUID: ids.E3, Name: "E3", Total: 1000}, {SKUID: ids.E5, Name: "E5", Total: 1000}}); err != nil {
+		t.Fatal(err)
+	}
+	const users, writers = 200, 4
+	page := func(reverse bool) []licensing.MirroredUser {
+		out := make([]licensing.MirroredUser, users)
+		for i := range out {
+			n := i
+			if reverse {
+				n = users - 1 - i
+			}
+			out[i] = licensing.MirroredUser{User: licensing.User{ID: fixedID(3, 0x3000+n), DisplayName: fmt.Sprintf("C%03d", n),
+				UserPrincipalName: fmt.Sprintf("c%03d@linked.test", n)}, SKUs: []uuid.UUID{ids.E3}}
+		}
+		return out
+	}
+	errs := make(chan error, writers*4+users)
+	done := make(chan struct{})
+	for w := range writers {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for range 4 {
+				errs <- s.MirrorUsers(ctx, link, page(w%2 == 1), nil)
+			}
+		}()
+	}
+	go func() {
+		defer func() { done <- struct{}{} }()
+		for _, u := range page(true)[:40] { // one commit each: a few suffice
+			u.SKUs = []uuid.UUID{ids.E3}
+			errs <- s.MirrorUsers(ctx, link, []licensing.MirroredUser{u}, nil)
+		}
+	}()
+	for range writers + 1 {
+		<-done
+	}
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Errorf("concurrent MirrorUsers: %v", err)
+		}
+	}
+	ls := licenses(t, s, ids.Tenant, ids.Linked, ids.Graph)
+	if e3 := license(t, ls, ids.E3); e3.Consumed != users {
+		t.Errorf("E3 consumed %d, want %d (every user holds it once)", e3.Consumed, users)
+	}
 }
 
 func testMirrorImport(t *testing.T, open Opener) {
