@@ -143,7 +143,7 @@ func testMirrorConcurrent(t *testing.T, open Opener) {
 	if err := s.MirrorLicenses(ctx, link, []licensing.License{{SKUID: ids.E3, Name: "E3", Total: 1000}, {SKUID: ids.E5, Name: "E5", Total: 1000}}); err != nil {
 		t.Fatal(err)
 	}
-	const users, writers = 200, 4
+	const users, writers = 100, 4
 	page := func(reverse bool) []licensing.MirroredUser {
 		out := make([]licensing.MirroredUser, users)
 		for i := range out {
@@ -156,19 +156,19 @@ func testMirrorConcurrent(t *testing.T, open Opener) {
 		}
 		return out
 	}
-	errs := make(chan error, writers*4+users)
+	errs := make(chan error, writers*3+users)
 	done := make(chan struct{})
 	for w := range writers {
 		go func() {
 			defer func() { done <- struct{}{} }()
-			for range 4 {
+			for range 3 {
 				errs <- s.MirrorUsers(ctx, link, page(w%2 == 1), nil)
 			}
 		}()
 	}
 	go func() {
 		defer func() { done <- struct{}{} }()
-		for _, u := range page(true)[:40] { // one commit each: a few suffice
+		for _, u := range page(true)[:30] { // one commit each: a few suffice
 			u.SKUs = []uuid.UUID{ids.E3}
 			errs <- s.MirrorUsers(ctx, link, []licensing.MirroredUser{u}, nil)
 		}
