@@ -98,6 +98,20 @@ func checkLink(ctx context.Context, q querier, link licensing.GraphLink, lock bo
 	return err
 }
 
+// lockMirror serializes the mirror's writes to one customer's users,
+// licenses and assignments, until the transaction ends. Row locks alone do
+// not suffice: two pages inserting the same new user race on the users'
+// second unique key (customer_id, id), which ON CONFLICT (id) does not
+// arbitrate, and fail with a unique violation (seen in the concurrent
+// storetest), and a single-user write during MirrorLicenses could insert
+// an assignment of a SKU being deleted. Writes of one customer queue here
+// (they would queue on its rows anyway); other customers do not wait.
+func lockMirror(ctx context.Context, tx pgx.Tx, customerID uuid.UUID) error {
+	_, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(hashtextextended('userlicenses/mirror/' || coalesce(current_schema(), '') || '/' || $1::text, 0))",
+		customerID)
+	return err
+}
+
 func compareIDs(a, b uuid.UUID) int { return slices.Compare(a[:], b[:]) }
 
 // MirrorLicenses makes the customer's licenses under the instance exactly
@@ -121,6 +135,9 @@ func (db *DB) MirrorLicenses(ctx context.Context, link licensing.GraphLink, ls [
 	c, pi := link.Customer.ID, link.Instance.ID
 	err := db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		if err := checkLink(ctx, tx, link, true); err != nil {
+			return err
+		}
+		if err := lockMirror(ctx, tx, link.Customer.ID); err != nil {
 			return err
 		}
 		var b pgx.Batch
@@ -176,6 +193,9 @@ func (db *DB) MirrorUsers(ctx context.Context, link licensing.GraphLink, users [
 	c, pi := link.Customer.ID, link.Instance.ID
 	err := db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		if err := checkLink(ctx, tx, link, true); err != nil {
+			return err
+		}
+		if err := lockMirror(ctx, tx, link.Customer.ID); err != nil {
 			return err
 		}
 		now := db.now().UTC().Truncate(time.Microsecond) // what timestamptz keeps
@@ -270,6 +290,9 @@ func (db *DB) PruneUsers(ctx context.Context, link licensing.GraphLink, seenSinc
 	var n int
 	err := db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		if err := checkLink(ctx, tx, link, true); err != nil {
+			return err
+		}
+		if err := lockMirror(ctx, tx, link.Customer.ID); err != nil {
 			return err
 		}
 		// The users first (users_mirror finds them among the customer's),
