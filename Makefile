@@ -19,6 +19,7 @@ run:
 
 build:
 	$(GO) build -o bin/licensesd ./cmd/licensesd
+	$(GO) build -o bin/licensesctl ./cmd/licensesctl
 
 generate:
 	$(GO) generate ./...

@@ -182,11 +182,12 @@ func (o *options) apply(cmd *cobra.Command, ao applyOptions) error {
 	return nil
 }
 
-// run applies the waves with at most n requests in flight. When
-// interrupted is done it starts no more and marks what it did not start
-// as skipped; ctx (the second interrupt) aborts the requests in flight.
-func (a *api) run(ctx, interrupted context.Context, p *Plan, n int, prog progress, onInterrupt func()) (stopped bool) {
-	var once sync.Once
+// run applies the waves with at most n requests in flight. Once
+// interrupted is done it starts no more request and marks the rows it did
+// not send as skipped; ctx (the second interrupt) aborts those in flight.
+func (a *api) run(ctx, interrupted context.Context, p *Plan, n int, prog progress, onInterrupt func()) bool {
+	stopNotice := context.AfterFunc(interrupted, onInterrupt)
+	defer stopNotice()
 	for wi, wave := range p.Waves {
 		jobs := make(chan *Group)
 		var wg sync.WaitGroup
@@ -195,46 +196,53 @@ func (a *api) run(ctx, interrupted context.Context, p *Plan, n int, prog progres
 			go func() {
 				defer wg.Done()
 				for g := range jobs {
+					// A worker freed after the interrupt may still be
+					// handed a group: it must not start it.
+					if interrupted.Err() != nil {
+						notSent(g)
+						continue
+					}
 					a.applyGroup(ctx, g)
 					prog.done(g)
 				}
 			}()
 		}
-		sent := 0
-		for _, g := range wave {
-			if interrupted.Err() != nil {
-				break
+	dispatch:
+		for i, g := range wave {
+			if interrupted.Err() == nil {
+				select {
+				case jobs <- g:
+					continue
+				case <-interrupted.Done():
+				}
 			}
-			select {
-			case jobs <- g:
-				sent++
-				continue
-			case <-interrupted.Done():
+			for _, rest := range wave[i:] {
+				notSent(rest)
 			}
-			break
+			break dispatch
 		}
 		close(jobs)
 		wg.Wait()
 		if interrupted.Err() != nil {
-			once.Do(onInterrupt)
-			stopped = true
-			var rest []*Group
-			rest = append(rest, wave[sent:]...)
 			for _, later := range p.Waves[wi+1:] {
-				rest = append(rest, later...)
-			}
-			for _, g := range rest {
-				for _, rs := range g.ItemRows {
-					for _, r := range rs {
-						r.Outcome = Skipped
-						r.Err = &RowError{Description: "not applied: interrupted before its request was sent"}
-					}
+				for _, g := range later {
+					notSent(g)
 				}
 			}
-			return stopped
+			return true
 		}
 	}
 	return false
+}
+
+// notSent marks a group's changes as skipped by the interrupt.
+func notSent(g *Group) {
+	for _, rs := range g.ItemRows {
+		for _, r := range rs {
+			r.Outcome = Skipped
+			r.Err = &RowError{Description: "not applied: interrupted before its request was sent"}
+		}
+	}
 }
 
 var itemIndex = regexp.MustCompile(`^customerUserLicenses\[(\d+)\]`)
