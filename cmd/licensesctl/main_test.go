@@ -193,6 +193,8 @@ type proxy struct {
 	inject  func(w http.ResponseWriter, r *http.Request) bool
 	patches atomic.Int64
 	total   atomic.Int64
+	// userLists counts the requests for a customer's users.
+	userLists atomic.Int64
 }
 
 func startProxy(t *testing.T, target string) *proxy {
@@ -204,6 +206,9 @@ func startProxy(t *testing.T, target string) *proxy {
 		p.total.Add(1)
 		if r.Method == http.MethodPatch {
 			p.patches.Add(1)
+		}
+		if strings.HasSuffix(r.URL.Path, "/users") {
+			p.userLists.Add(1)
 		}
 		p.mu.Lock()
 		inject := p.inject
@@ -697,4 +702,29 @@ func TestConnection_profilesWithFlagOverEnvironmentOverProfile(t *testing.T) {
 	}
 	// --profile over $LICENSES_PROFILE: the broken profile is not used.
 	run(t, append(base, "LICENSES_PROFILE=broken"), "", "customers", "list", "--profile", "contoso").must(t, 0)
+}
+
+func TestApply_manyUsersOfOneCustomerAreReadInOneList(t *testing.T) {
+	s := startServer(t)
+	p := startProxy(t, s.url)
+	env := conn(t, p.url)
+	users := decode[[]gen.CustomerUser](t, run(t, env, "", "users", "list", "--customer", fabrikam, "--all", "-o", "json").must(t, 0).stdout)
+	var rows []string
+	for _, u := range users[:25] {
+		rows = append(rows, strings.ToUpper(u.UserPrincipalName)+",Power BI Pro,remove") // nobody holds it
+	}
+	rows = append(rows, "nobody@fabrikam.test,Power BI Pro,remove")
+	before := p.userLists.Load()
+	repPath := filepath.Join(t.TempDir(), "report.json")
+	run(t, env, "", "apply", "-f", bulk(t, rows...), "--report", repPath).must(t, 1)
+	if n := p.userLists.Load() - before; n != 1 {
+		t.Errorf("%d user list requests for 26 userPrincipalNames of one customer, want 1", n)
+	}
+	rep := readReport(t, repPath)
+	if rep.Summary.Unchanged != 25 || rep.Summary.Impossible != 1 {
+		t.Errorf("summary %+v", rep.Summary)
+	}
+	if rep.Rows[0].UserID == nil || *rep.Rows[0].UserID != users[0].Id {
+		t.Errorf("row 1 resolved to %v, want %s", rep.Rows[0].UserID, users[0].Id)
+	}
 }

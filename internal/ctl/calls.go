@@ -102,3 +102,19 @@ func (a *api) auditPage(ctx context.Context, p gen.GetAuditLogsParams) (*gen.Aud
 
 // maxPageSize is the API's largest page, used when following every page.
 const maxPageSize = 2000
+
+// allUsers follows every page of a customer's users.
+func (a *api) allUsers(ctx context.Context, customer, instance uuid.UUID) ([]gen.CustomerUser, error) {
+	var out []gen.CustomerUser
+	size := int32(maxPageSize)
+	for n := int32(1); ; n++ {
+		p, err := a.usersPage(ctx, customer, gen.GetCustomerUsersParams{ProviderInstanceId: instance, PageNumber: &n, PageSize: &size})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p.Items...)
+		if !p.HasNextPage || len(p.Items) == 0 {
+			return out, nil
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 
 	"github.com/google/uuid"
@@ -33,6 +34,11 @@ func forEach[K any](ctx context.Context, n int, keys []K, fn func(K)) {
 	}
 	wg.Wait()
 }
+
+// listWholeDirectoryAt is how many userPrincipalNames of one customer
+// make reading its whole user list cheaper than searching each: a page
+// holds 2000 users, a search costs a request per name.
+const listWholeDirectoryAt = 20
 
 // rowErrorOf describes a failed request for the report.
 func rowErrorOf(err error) (*RowError, string) {
@@ -173,7 +179,51 @@ func (a *api) readWorld(ctx context.Context, rows []*Row, n int) (*World, error)
 		}
 		refs = append(refs, k)
 	}
-	forEach(ctx, n, refs, func(k userRefKey) {
+	// A customer named by many rows is read whole, a page of 2000 users a
+	// request, instead of one search per userPrincipalName.
+	byCustomer := map[custInst][]userRefKey{}
+	for _, k := range refs {
+		ci := custInst{k.Customer, k.Instance}
+		byCustomer[ci] = append(byCustomer[ci], k)
+	}
+	var whole []custInst
+	var searched []userRefKey
+	for ci, ks := range byCustomer {
+		if len(ks) >= listWholeDirectoryAt {
+			whole = append(whole, ci)
+		} else {
+			searched = append(searched, ks...)
+		}
+	}
+	forEach(ctx, n, whole, func(ci custInst) {
+		users, err := a.allUsers(ctx, ci.Customer, ci.Instance)
+		byUPN := map[string][]gen.CustomerUser{}
+		for _, u := range users {
+			k := strings.ToLower(u.UserPrincipalName)
+			byUPN[k] = append(byUPN[k], u)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		for _, k := range byCustomer[ci] {
+			var st userState
+			found := byUPN[k.Ref]
+			switch {
+			case err != nil:
+				st.lookup = lookupOf(err, "")
+			case len(found) == 0:
+				st.NotFound = fmt.Sprintf("customer %s has no user with the userPrincipalName %q", k.Customer, k.Ref)
+			case len(found) > 1:
+				st.NotFound = fmt.Sprintf("%d users have the userPrincipalName %q: give the id", len(found), k.Ref)
+			default:
+				st.ID, st.UPN, st.DisplayName = found[0].Id, found[0].UserPrincipalName, found[0].DisplayName
+			}
+			w.Users[k] = st
+		}
+	})
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	forEach(ctx, n, searched, func(k userRefKey) {
 		m, err := a.findUser(ctx, k.Customer, k.Instance, k.Ref)
 		var st userState
 		switch {
