@@ -33,7 +33,10 @@ Commands:
   licensesd serve [flags]        serve the API
   licensesd seed [flags] FILE    import a directory snapshot (JSON), idempotently
   licensesd migrate [flags]      apply the schema migrations and exit
+  licensesd sync [flags]         mirror every customer linked to a Microsoft Graph instance once, and exit
+                                 (0 when every customer synced; 1 naming those that failed)
   licensesd demo [flags]         serve a fresh database with demo data; prints a token and a curl example
+                                 (--graph-sandbox: one more customer behind an in-process fake Microsoft Graph)
 
 Every flag falls back to the environment variable named in its description; a bad value from
 either exits 2 naming it. Run "licensesd COMMAND --help" for the flags of a command.`
@@ -95,6 +98,13 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 		}
 		return c
 	}
+	var sandbox bool
+	demoCmd := command(cmdDemo, "Serve a fresh database with the demo data; prints tokens and curl examples",
+		"  licensesd demo\n  licensesd demo --addr 127.0.0.1:18080\n  licensesd demo --graph-sandbox",
+		cobra.NoArgs, func(ctx context.Context, cfg daemon.Config, _ []string) error {
+			return runDemo(ctx, cfg, sandbox, stdout)
+		})
+	demoCmd.Flags().BoolVar(&sandbox, "graph-sandbox", false, "add a customer whose licenses live behind an in-process fake Microsoft Graph")
 	root.AddCommand(
 		command(cmdServe, "Serve the API until SIGTERM or SIGINT",
 			"  LICENSES_JWT_SECRET=... licensesd serve --addr 127.0.0.1:8080 --database sqlite:licenses.db\n"+
@@ -108,9 +118,10 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 		command(cmdMigrate, "Apply the schema migrations and exit",
 			"  timeout 300 licensesd migrate --database postgres://app@db:5432/licenses",
 			cobra.NoArgs, func(ctx context.Context, cfg daemon.Config, _ []string) error { return daemon.Migrate(ctx, cfg) }),
-		command(cmdDemo, "Serve a fresh database with the demo data; prints tokens and curl examples",
-			"  licensesd demo\n  licensesd demo --addr 127.0.0.1:18080",
-			cobra.NoArgs, func(ctx context.Context, cfg daemon.Config, _ []string) error { return runDemo(ctx, cfg, stdout) }),
+		command(cmdSync, "Mirror every customer linked to a Microsoft Graph instance once, and exit (1 naming the customers that failed)",
+			"  licensesd sync --database postgres://app@db:5432/licenses",
+			cobra.NoArgs, func(ctx context.Context, cfg daemon.Config, _ []string) error { return runSync(ctx, cfg, stdout) }),
+		demoCmd,
 	)
 	err := root.ExecuteContext(ctx)
 	if err == nil {
@@ -179,8 +190,18 @@ func seed(ctx context.Context, cfg daemon.Config, path string, stdout io.Writer)
 	return nil
 }
 
+// runSync runs one Graph sync pass and says how it went.
+func runSync(ctx context.Context, cfg daemon.Config, stdout io.Writer) error {
+	res, err := daemon.Sync(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "synced %d of %d customers (%d users seen)\n", res.Customers-len(res.Failed), res.Customers, res.Users)
+	return res.Err()
+}
+
 // runDemo serves a freshly seeded database and prints how to call it.
-func runDemo(ctx context.Context, cfg daemon.Config, stdout io.Writer) error {
+func runDemo(ctx context.Context, cfg daemon.Config, sandbox bool, stdout io.Writer) error {
 	if cfg.DatabaseURL == "" {
 		dir, err := os.MkdirTemp("", "licensesd-demo-")
 		if err != nil {
@@ -200,11 +221,29 @@ func runDemo(ctx context.Context, cfg daemon.Config, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	var box *demo.Sandbox
+	if sandbox {
+		box = demo.StartSandbox(&s)
+		defer box.Close()
+		cfg.Graph.URL, cfg.Graph.LoginURL, cfg.Graph.Secret = box.GraphURL(), box.LoginURL(), box.Secret
+	}
 	if err := daemon.Seed(ctx, cfg, s); err != nil {
 		return err
 	}
+	if box != nil {
+		res, err := daemon.Sync(ctx, cfg)
+		if err == nil {
+			err = res.Err()
+		}
+		if err != nil {
+			return fmt.Errorf("syncing the Graph sandbox: %w", err)
+		}
+	}
 	return serve(ctx, cfg, func(m *daemon.Main) {
 		printDemo(stdout, m.URL(), cfg.JWTSecret)
+		if box != nil {
+			printSandbox(stdout, m.URL(), box)
+		}
 	})
 }
 
@@ -235,4 +274,21 @@ curl -s -H "X-Tenant: %[2]s" -H "Authorization: Bearer $TOKEN" '%[1]s/v1/AuditLo
 
 Stop with Ctrl-C.
 `, url, demo.Tenant, csp, reseller, demo.FabrikamID, demo.AdaID, demo.MicrosoftInstanceID, demo.E3SKU)
+}
+
+func printSandbox(w io.Writer, url string, box *demo.Sandbox) {
+	fmt.Fprintf(w, `
+Graph sandbox: customer %[2]s is linked to a fake Microsoft 365 tenant served in-process at %[3]s
+(provider instance %[4]s, directory "graph"). Its users and licenses come from that Graph:
+
+curl -s -H "X-Tenant: %[5]s" -H "Authorization: Bearer $TOKEN" \
+  '%[1]s/v1/Customers/%[2]s/users?providerInstanceId=%[4]s'
+
+Give Megan Bowen Power BI Pro (one assignLicense call to Graph, audited Processing then Succeded):
+curl -i -X PATCH -H "X-Tenant: %[5]s" -H "Authorization: Bearer $TOKEN" -H "Content-Type: application/json" \
+  -d '{"providerInstanceId":"%[4]s","customerUserLicenses":[{"skuId":"%[6]s","isSelected":true}]}' \
+  '%[1]s/v1/Customers/%[2]s/users/%[7]s/licenses'
+
+Nolan Location (%[8]s) has no usage location: assigning him a license is a 400 saying how to fix it.
+`, url, demo.SandboxCustomerID, box.GraphURL(), demo.SandboxInstanceID, demo.Tenant, demo.SandboxPBISKU, demo.SandboxUserID, demo.SandboxNoLocationUserID)
 }

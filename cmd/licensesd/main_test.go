@@ -76,7 +76,8 @@ func TestHelp_documentsEveryFlagWithItsVariable(t *testing.T) {
 	}
 	for _, v := range []string{"LICENSES_ADDR", "LICENSES_DATABASE_URL", "LICENSES_JWT_SECRET", "LICENSES_JWKS_URL",
 		"LICENSES_JWT_ISSUER", "LICENSES_JWT_AUDIENCE", "LICENSES_SHUTDOWN_TIMEOUT", "LICENSES_PG_MAX_CONNS",
-		"LICENSES_PG_CONNECT_TIMEOUT", "LICENSES_PG_STATEMENT_TIMEOUT", "LICENSES_SKIP_MIGRATIONS", "LICENSES_LOG_LEVEL"} {
+		"LICENSES_PG_CONNECT_TIMEOUT", "LICENSES_PG_STATEMENT_TIMEOUT", "LICENSES_SKIP_MIGRATIONS", "LICENSES_LOG_LEVEL",
+		"LICENSES_GRAPH_URL", "LICENSES_GRAPH_LOGIN_URL", "LICENSES_GRAPH_TIMEOUT", "LICENSES_GRAPH_SYNC_INTERVAL"} {
 		if !strings.Contains(out, v) {
 			t.Errorf("--help does not mention %s", v)
 		}
@@ -203,6 +204,9 @@ func TestConfiguration_aBadValueFromFlagOrEnvironmentExits2NamingIt(t *testing.T
 		{"intFromEnvironment", []string{secret, "LICENSES_PG_MAX_CONNS=many"}, []string{"serve", "--database", db}, "$LICENSES_PG_MAX_CONNS (--pg-max-conns)"},
 		{"zeroConnections", []string{secret, "LICENSES_MAX_CONNECTIONS=0"}, []string{"serve", "--database", db}, "--max-connections 0: must be at least 1"},
 		{"boolFromEnvironment", []string{secret, "LICENSES_SKIP_MIGRATIONS=maybe"}, []string{"serve", "--database", db}, "$LICENSES_SKIP_MIGRATIONS"},
+		{"syncIntervalFromEnvironment", []string{secret, "LICENSES_GRAPH_SYNC_INTERVAL=often"}, []string{"serve", "--database", db}, `invalid value "often" for $LICENSES_GRAPH_SYNC_INTERVAL`},
+		{"negativeSyncInterval", []string{secret}, []string{"serve", "--database", db, "--graph-sync-interval=-1m"}, "must not be negative (0 turns syncing off)"},
+		{"graphTimeoutForSync", []string{"LICENSES_GRAPH_TIMEOUT=soon"}, []string{"sync", "--database", db}, "$LICENSES_GRAPH_TIMEOUT (--graph-timeout)"},
 		{"logLevelFromEnvironment", []string{"LICENSES_LOG_LEVEL=loud"}, []string{"migrate", "--database", db}, "$LICENSES_LOG_LEVEL (--log-level): want debug, info, warn or error"},
 		{"logLevelFromFlag", nil, []string{"migrate", "--database", db, "--log-level", "loud"}, `"loud" for "--log-level"`},
 		{"aFlagOfAnotherCommand", nil, []string{"migrate", "--database", db, "--addr", ":1"}, "unknown flag: --addr"},
@@ -236,7 +240,8 @@ func TestHelp_eachCommandShowsOnlyItsFlagsWithoutGarbling(t *testing.T) {
 		{"serve", []string{"--addr", "--jwt-secret", "--jwks-url", "--skip-migrations", "--pg-max-conns", "--log-level"}, nil},
 		{"migrate", []string{"--database", "--pg-connect-timeout", "--log-level"}, []string{"--addr", "--jwt-secret", "--shutdown-timeout", "--skip-migrations", "--max-in-flight"}},
 		{"seed", []string{"--database", "--log-level"}, []string{"--addr", "--jwt-secret", "--jwks-url"}},
-		{"demo", []string{"--addr", "--database", "--jwt-secret", "--shutdown-timeout"}, []string{"--skip-migrations", "--jwks-url", "--jwt-issuer"}},
+		{"demo", []string{"--addr", "--database", "--jwt-secret", "--shutdown-timeout", "--graph-sandbox", "--graph-sync-interval"}, []string{"--skip-migrations", "--jwks-url", "--jwt-issuer"}},
+		{"sync", []string{"--database", "--graph-url", "--graph-login-url", "--graph-timeout", "--log-level"}, []string{"--addr", "--jwt-secret", "--graph-sync-interval", "--graph-sandbox", "--skip-migrations"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.cmd, func(t *testing.T) {

@@ -9,6 +9,8 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/cloudcockpit-oss/userlicenses/internal/daemon"
+	"github.com/cloudcockpit-oss/userlicenses/internal/graph"
+	"github.com/cloudcockpit-oss/userlicenses/internal/graphdir"
 )
 
 // The commands a setting belongs to.
@@ -17,11 +19,13 @@ const (
 	cmdDemo    = "demo"
 	cmdSeed    = "seed"
 	cmdMigrate = "migrate"
+	cmdSync    = "sync"
 )
 
 var (
 	serving  = []string{cmdServe, cmdDemo}
-	database = []string{cmdServe, cmdDemo, cmdSeed, cmdMigrate}
+	database = []string{cmdServe, cmdDemo, cmdSeed, cmdMigrate, cmdSync}
+	graphing = []string{cmdServe, cmdDemo, cmdSync}
 )
 
 // setting is one configuration value: a flag, the environment variable it
@@ -44,6 +48,7 @@ type setting struct {
 // the value's name and garble the help.
 func settings(cfg *daemon.Config, level *slog.LevelVar) []setting {
 	d := daemon.DefaultLimits
+	var syncEvery time.Duration
 	str := func(p *string, def string) func(*pflag.FlagSet, string, string) {
 		return func(fs *pflag.FlagSet, n, u string) { fs.StringVar(p, n, def, u) }
 	}
@@ -110,6 +115,27 @@ func settings(cfg *daemon.Config, level *slog.LevelVar) []setting {
 			bind: dur(&cfg.Postgres.ConnectTimeout, 5*time.Second), check: notNegative("pg-connect-timeout", &cfg.Postgres.ConnectTimeout)},
 		{flag: "pg-statement-timeout", env: "LICENSES_PG_STATEMENT_TIMEOUT", cmds: database, usage: "PostgreSQL statement_timeout; negative keeps the server's",
 			bind: dur(&cfg.Postgres.StatementTimeout, 30*time.Second)},
+		{flag: "graph-url", env: "LICENSES_GRAPH_URL", cmds: graphing, usage: "Microsoft Graph's base URL (national clouds: their own)",
+			bind: str(&cfg.Graph.URL, graph.DefaultURL)},
+		{flag: "graph-login-url", env: "LICENSES_GRAPH_LOGIN_URL", cmds: graphing,
+			usage: "the identity platform's base URL; tokens come from {URL}/{tenant}/oauth2/v2.0/token",
+			bind:  str(&cfg.Graph.LoginURL, graph.DefaultLoginURL)},
+		{flag: "graph-timeout", env: "LICENSES_GRAPH_TIMEOUT", cmds: graphing, usage: "the budget of one request's Graph calls, retries included",
+			bind: dur(&cfg.Graph.Timeout, graphdir.DefaultTimeout), check: notNegative("graph-timeout", &cfg.Graph.Timeout)},
+		// 0 means off on the command line; in daemon.Config a zero interval
+		// is the default and off is negative.
+		{flag: "graph-sync-interval", env: "LICENSES_GRAPH_SYNC_INTERVAL", cmds: serving, usage: "how often serve mirrors the customers linked to Graph instances; 0 = off",
+			bind: dur(&syncEvery, daemon.DefaultGraphSyncInterval),
+			check: func() error {
+				if syncEvery < 0 {
+					return fmt.Errorf("--graph-sync-interval %s: must not be negative (0 turns syncing off)", syncEvery)
+				}
+				cfg.Graph.SyncInterval = syncEvery
+				if syncEvery == 0 {
+					cfg.Graph.SyncInterval = -1
+				}
+				return nil
+			}},
 		{flag: "skip-migrations", env: "LICENSES_SKIP_MIGRATIONS", cmds: []string{cmdServe},
 			usage: "do not apply PostgreSQL migrations at start (run licensesd migrate instead)",
 			bind:  func(fs *pflag.FlagSet, n, u string) { fs.BoolVar(&cfg.SkipMigrations, n, false, u) }},
