@@ -261,6 +261,9 @@ func (a *api) applyGroup(ctx context.Context, g *Group) {
 		return
 	}
 	re, _ := rowErrorOf(err)
+	if ctx.Err() != nil {
+		re = &RowError{Description: "aborted by a second interrupt while in flight: the outcome is unknown; running the same file again finishes it"}
+	}
 	// Property errors naming an item go to that item's rows; the others
 	// (e.g. providerInstanceId) to every row.
 	byItem := map[int][]gen.PropertyError{}

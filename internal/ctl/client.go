@@ -85,6 +85,8 @@ type retryTransport struct {
 	policy retryPolicy
 	sleep  func(context.Context, time.Duration) error
 	notice retryNotice
+	// attemptTimeout bounds one attempt (0: none).
+	attemptTimeout time.Duration
 	// retried counts the repeated requests, for the summary.
 	retried atomic.Int64
 }
@@ -103,10 +105,24 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			r = req.Clone(req.Context())
 			r.Body = body
 		}
-		res, err := t.base.RoundTrip(r)
+		// Each attempt has its own deadline (the waits between attempts are
+		// not part of it); the body keeps it until closed.
+		var actx context.Context
+		var cancel context.CancelFunc
+		if t.attemptTimeout > 0 {
+			actx, cancel = context.WithTimeout(req.Context(), t.attemptTimeout)
+		} else {
+			actx, cancel = context.WithCancel(req.Context())
+		}
+		res, err := t.base.RoundTrip(r.WithContext(actx))
 		transient := (err == nil && retryable(res.StatusCode)) || (err != nil && req.Context().Err() == nil)
 		if !transient || attempt >= t.policy.Retries {
-			return res, err
+			if err != nil {
+				cancel()
+				return nil, err
+			}
+			res.Body = &cancelOnClose{ReadCloser: res.Body, cancel: cancel}
+			return res, nil
 		}
 		var h http.Header
 		status := 0
@@ -115,6 +131,7 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			io.Copy(io.Discard, io.LimitReader(res.Body, 1<<20))
 			res.Body.Close()
 		}
+		cancel()
 		d := t.policy.wait(attempt+1, h, time.Now())
 		t.retried.Add(1)
 		if t.notice != nil {
@@ -126,6 +143,18 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 }
 
+// cancelOnClose ends an attempt's context when its body is closed.
+type cancelOnClose struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (c *cancelOnClose) Close() error {
+	err := c.ReadCloser.Close()
+	c.cancel()
+	return err
+}
+
 // api is the generated client with what every request carries.
 type api struct {
 	c         *gen.ClientWithResponses
@@ -133,8 +162,11 @@ type api struct {
 	transport *retryTransport
 }
 
-func newAPI(conn Connection, transport *retryTransport, timeout time.Duration) (*api, error) {
-	hc := &http.Client{Transport: transport, Timeout: timeout}
+// newAPI builds the client. The transport bounds each attempt; the
+// http.Client has no timeout of its own, which would cut the retries
+// short.
+func newAPI(conn Connection, transport *retryTransport) (*api, error) {
+	hc := &http.Client{Transport: transport}
 	c, err := gen.NewClientWithResponses(strings.TrimRight(conn.URL, "/"), gen.WithHTTPClient(hc),
 		gen.WithRequestEditorFn(func(_ context.Context, r *http.Request) error {
 			r.Header.Set("X-Tenant", conn.Tenant)

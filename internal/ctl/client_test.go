@@ -144,3 +144,32 @@ func TestRetryTransport_stopsWaitingWhenTheContextEnds(t *testing.T) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
 }
+
+// slowThenOK hangs the first attempt until its context ends, then answers.
+type slowThenOK struct{ n int }
+
+func (s *slowThenOK) RoundTrip(r *http.Request) (*http.Response, error) {
+	s.n++
+	if s.n == 1 {
+		<-r.Context().Done()
+		return nil, r.Context().Err()
+	}
+	rec := httptest.NewRecorder()
+	rec.WriteString("ok")
+	return rec.Result(), nil
+}
+
+func TestRetryTransport_eachAttemptHasItsOwnDeadline(t *testing.T) {
+	base := &slowThenOK{}
+	rt := &retryTransport{base: base, policy: retryPolicy{Retries: 2, Base: time.Millisecond, Cap: time.Millisecond}, sleep: sleepCtx, attemptTimeout: 50 * time.Millisecond}
+	req, _ := http.NewRequest(http.MethodGet, "http://127.0.0.1/x", nil)
+	res, err := rt.RoundTrip(req)
+	if err != nil {
+		t.Fatalf("the hung attempt was not retried: %v", err)
+	}
+	b, err := io.ReadAll(res.Body)
+	res.Body.Close()
+	if err != nil || string(b) != "ok" || base.n != 2 {
+		t.Errorf("body %q err %v after %d attempts", b, err, base.n)
+	}
+}

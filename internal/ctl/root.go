@@ -67,7 +67,7 @@ not applied); 2 a usage error (flags, configuration, input file), nothing sent.`
 	f.StringVar(&o.conn.profile, "profile", "", "the profile of the config file to use ($LICENSES_PROFILE; default its current-profile)")
 	f.StringVar(&o.conn.config, "config", "", "the config file ($LICENSES_CONFIG; default $XDG_CONFIG_HOME/licensesctl/config.yaml)")
 	f.StringVarP(&o.output, "output", "o", formatTable, "output format: table, json or yaml")
-	f.DurationVar(&o.timeout, "timeout", 30*time.Second, "how long one HTTP request may take")
+	f.DurationVar(&o.timeout, "timeout", 30*time.Second, "how long one attempt of an HTTP request may take (the waits between retries are not counted)")
 	f.IntVar(&o.retries, "retries", 4, "how many times a request answered 429, 502, 503 or 504 (or unanswered) is repeated")
 	f.DurationVar(&o.maxWait, "max-retry-wait", 30*time.Second, "the longest wait between two attempts, Retry-After included")
 	_ = root.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{formatTable, formatJSON, formatYAML}, cobra.ShellCompDirectiveNoFileComp))
@@ -111,8 +111,8 @@ func (o *options) client(notice retryNotice) (*api, error) {
 		base = http.DefaultTransport
 	}
 	t := &retryTransport{base: base, policy: retryPolicy{Retries: o.retries, Base: 500 * time.Millisecond, Cap: o.maxWait},
-		sleep: o.env.Sleep, notice: notice}
-	return newAPI(conn, t, o.timeout)
+		sleep: o.env.Sleep, notice: notice, attemptTimeout: o.timeout}
+	return newAPI(conn, t)
 }
 
 // plainRetryNotice prints each retry on stderr.
