@@ -103,9 +103,8 @@ func (a *api) resolveInstance(ctx context.Context, ref string) (uuid.UUID, error
 
 // userMatch is a user found by its userPrincipalName.
 type userMatch struct {
-	ID                     uuid.UUID
-	UPN, DisplayName       string
-	CorrelationIDOfTheRead string
+	ID               uuid.UUID
+	UPN, DisplayName string
 }
 
 // findUser looks a userPrincipalName up among the customer's users. It

@@ -43,9 +43,8 @@ not applied); 2 a usage error (flags, configuration, input file), nothing sent.`
   licensesctl customers list --search fabri
   licensesctl user-licenses set --customer Fabrikam --user ada@fabrikam.test --assign "Microsoft 365 E3"
   licensesctl apply -f changes.csv --dry-run`,
-		SilenceErrors:     true,
-		SilenceUsage:      true,
-		CompletionOptions: cobra.CompletionOptions{HiddenDefaultCmd: false},
+		SilenceErrors: true,
+		SilenceUsage:  true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
 			if err := checkFormat(o.output); err != nil {
 				return err
