@@ -392,6 +392,8 @@ func (p *Plan) allocateSeats(w *World) {
 	for k, a := range avail {
 		free[k] = a + freed[k]
 	}
+	// One phrase per SKU, however many rows lack a seat of it.
+	phrase := map[seatKey]string{}
 	for _, g := range p.Groups {
 		if len(g.Items) == 0 {
 			continue
@@ -416,9 +418,12 @@ func (p *Plan) allocateSeats(w *World) {
 			if freed[k] > 0 {
 				extra = fmt.Sprintf(" (+%d freed by removals in this file)", freed[k])
 			}
+			if _, ok := phrase[k]; !ok {
+				phrase[k] = rowsPhrase(needed[k])
+			}
 			for _, r := range g.ItemRows[i] {
 				r.impossible(fmt.Sprintf("not enough seats of %s for %s: %d available%s, %d needed by %s of this file",
-					r.SKUName, r.CustomerName, avail[k], extra, users[k], rowsPhrase(needed[k])))
+					r.SKUName, r.CustomerName, avail[k], extra, users[k], phrase[k]))
 			}
 		}
 		g.skipIfInvalid()
@@ -434,7 +439,12 @@ func rowsPhrase(rs []*Row) string {
 	return "row " + n
 }
 
-// rowNumbers lists row numbers as "2, 5 and 7".
+// maxRowsNamed bounds how many row numbers one message lists: a file of
+// thousands of rows must not put thousands of numbers into every reason.
+const maxRowsNamed = 10
+
+// rowNumbers lists row numbers as "2, 5 and 7", or "1, 2, …, 10 and 990
+// more" beyond maxRowsNamed.
 func rowNumbers(rs []*Row) string {
 	var ns []string
 	seen := map[int]bool{}
@@ -444,11 +454,13 @@ func rowNumbers(rs []*Row) string {
 			ns = append(ns, fmt.Sprint(r.In.N))
 		}
 	}
-	switch len(ns) {
-	case 0:
+	switch {
+	case len(ns) == 0:
 		return ""
-	case 1:
+	case len(ns) == 1:
 		return ns[0]
+	case len(ns) > maxRowsNamed:
+		return strings.Join(ns[:maxRowsNamed], ", ") + fmt.Sprintf(" and %d more", len(ns)-maxRowsNamed)
 	}
 	return strings.Join(ns[:len(ns)-1], ", ") + " and " + ns[len(ns)-1]
 }

@@ -197,3 +197,27 @@ func TestMakePlan_failedReadFailsTheRowsAndSkipsTheUser(t *testing.T) {
 		t.Errorf("the failed read's correlation id is lost: %q", p.Rows[0].CorrelationID)
 	}
 }
+
+func TestRowsPhrase(t *testing.T) {
+	rows := func(ns ...int) []*Row {
+		var out []*Row
+		for _, n := range ns {
+			out = append(out, &Row{In: InputRow{N: n}})
+		}
+		return out
+	}
+	tests := []struct {
+		rows []*Row
+		want string
+	}{
+		{rows(4), "row 4"},
+		{rows(4, 4), "row 4"},
+		{rows(2, 5, 7), "rows 2, 5 and 7"},
+		{rows(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12), "rows 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 and 2 more"},
+	}
+	for _, tt := range tests {
+		if got := rowsPhrase(tt.rows); got != tt.want {
+			t.Errorf("rowsPhrase = %q, want %q", got, tt.want)
+		}
+	}
+}
