@@ -728,3 +728,27 @@ func TestApply_manyUsersOfOneCustomerAreReadInOneList(t *testing.T) {
 		t.Errorf("row 1 resolved to %v, want %s", rep.Rows[0].UserID, users[0].Id)
 	}
 }
+
+func TestCompletion_suggestsCustomerNamesAndAliasesFromTheAPI(t *testing.T) {
+	s := startServer(t)
+	env := conn(t, s.url)
+	r := run(t, env, "", "__complete", "customers", "get", "nor").must(t, 0)
+	if !strings.Contains(r.stdout, "Northwind Traders\t9c1b7f0e-52a3-4f36-8d6a-3e0f9b8a7c22") || strings.Contains(r.stdout, "Fabrikam") {
+		t.Errorf("customers get completion:\n%s", r.stdout)
+	}
+	r = run(t, env, "", "__complete", "users", "list", "--customer", "").must(t, 0)
+	for _, want := range []string{"Fabrikam", "Northwind Traders", "Tailspin Toys"} {
+		if !strings.Contains(r.stdout, want+"\t") {
+			t.Errorf("--customer completion lacks %s:\n%s", want, r.stdout)
+		}
+	}
+	r = run(t, env, "", "__complete", "licenses", "list", "--customer", "Fabrikam", "--provider-instance", "Contoso C").must(t, 0)
+	if !strings.Contains(r.stdout, "Contoso CSP\tmicrosoft") || strings.Contains(r.stdout, "Contoso AWS") {
+		t.Errorf("--provider-instance completion:\n%s", r.stdout)
+	}
+	// Without a connection there is nothing to suggest, and no error.
+	r = run(t, nil, "", "__complete", "customers", "get", "").must(t, 0)
+	if strings.Contains(r.stdout, "Fabrikam") {
+		t.Errorf("suggestions without a connection:\n%s", r.stdout)
+	}
+}

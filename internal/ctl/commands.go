@@ -122,7 +122,8 @@ func customersCmd(o *options) *cobra.Command {
 		Short: "Show one customer, by id or by company name",
 		Example: `  licensesctl customers get 9c1b7f0e-52a3-4f36-8d6a-3e0f9b8a7c21
   licensesctl customers get Fabrikam -o yaml`,
-		Args: cobra.ExactArgs(1),
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: o.completeCustomers(),
 		RunE: runE(func(cmd *cobra.Command, args []string) error {
 			a, err := o.client(o.plainRetryNotice)
 			if err != nil {
@@ -202,10 +203,12 @@ type target struct {
 	customer, instance string
 }
 
-func (t *target) flags(cmd *cobra.Command) {
+func (t *target) flags(cmd *cobra.Command, o *options) {
 	cmd.Flags().StringVar(&t.customer, "customer", "", "the customer: id or company name (required)")
 	cmd.Flags().StringVar(&t.instance, "provider-instance", "", "the provider instance: id or alias (default: the portal's only Microsoft instance)")
 	_ = cmd.MarkFlagRequired("customer")
+	_ = cmd.RegisterFlagCompletionFunc("customer", o.completeCustomers())
+	_ = cmd.RegisterFlagCompletionFunc("provider-instance", o.completeInstances())
 }
 
 func licensesCmd(o *options) *cobra.Command {
@@ -253,7 +256,7 @@ func licensesCmd(o *options) *cobra.Command {
 			})
 		}),
 	}
-	t.flags(list)
+	t.flags(list, o)
 	list.Flags().StringVar(&reseller, "reseller", "", "the customer must belong to this reseller (id)")
 	cmd.AddCommand(list)
 	return cmd
@@ -335,7 +338,7 @@ func usersCmd(o *options) *cobra.Command {
 			return err
 		}),
 	}
-	t.flags(list)
+	t.flags(list, o)
 	pg.flags(list)
 	list.Flags().StringVar(&search, "search", "", "only users whose display name or userPrincipalName contains this, case-insensitively")
 	list.Flags().StringVar(&sort, "sort", "display-name", "order: display-name or upn")
@@ -381,7 +384,7 @@ func userLicensesCmd(o *options) *cobra.Command {
 			})
 		}),
 	}
-	t.flags(get)
+	t.flags(get, o)
 	get.Flags().StringVar(&user, "user", "", "the user: id or userPrincipalName (required)")
 	_ = get.MarkFlagRequired("user")
 
@@ -510,7 +513,7 @@ SKU, what changed and what was already so.`,
 			})
 		}),
 	}
-	st.flags(set)
+	st.flags(set, o)
 	set.Flags().StringVar(&suser, "user", "", "the user: id or userPrincipalName (required)")
 	_ = set.MarkFlagRequired("user")
 	set.Flags().StringArrayVar(&assign, "assign", nil, "a SKU to assign, by id or name (repeatable)")
@@ -679,6 +682,7 @@ correlation id, printed with any failure: --correlation-id finds what that reque
 	f.StringArrayVar(&operations, "operation", nil, "only this operation: AssignUserLicense or RemoveUserLicense (repeatable)")
 	f.StringVar(&status, "status", "", "only this status: Processing, Succeded or Failed")
 	f.StringVar(&customer, "customer", "", "only this customer: id or company name")
+	_ = cmd.RegisterFlagCompletionFunc("customer", o.completeCustomers())
 	f.StringVar(&customerName, "customer-name", "", "only customers whose name contains this")
 	f.StringVar(&resellerName, "reseller-name", "", "only customers whose reseller's name contains this")
 	f.StringVar(&reseller, "reseller", "", "only the customers of this reseller (id)")
