@@ -508,8 +508,9 @@ func TestApply_planDryRunApplyReportAndRerun(t *testing.T) {
 		t.Errorf("the re-run made %d audit records", n-audits-6)
 	}
 
-	// A file whose rows are all possible exits 0.
+	// A file whose rows are all possible exits 0, in a dry run too.
 	ok := bulk(t, "ada.lovelace@fabrikam.test,Microsoft Teams Essentials,remove", "ada.lovelace@fabrikam.test,Microsoft 365 E3,assign")
+	run(t, env, "", "apply", "-f", ok, "--dry-run").must(t, 0)
 	r = run(t, env, "", "apply", "-f", ok).must(t, 0)
 	if !strings.Contains(r.stdout, "Applied: 1 changed, 1 unchanged") {
 		t.Errorf("summary:\n%s", r.stdout)

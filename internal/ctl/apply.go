@@ -51,7 +51,8 @@ action is assign or remove. -f - reads standard input.
    outcome changed|unchanged|failed|impossible|skipped, error, correlationId).
 
 Running the same file again after a partial failure applies only what is still missing.
-Exit code: 0 when every row ended changed or unchanged, 1 otherwise, 2 for usage errors.`,
+Exit code: 0 when every row ended changed or unchanged (a dry run: when every row can), 1
+otherwise, 2 for usage errors.`,
 		Example: `  licensesctl apply -f changes.csv --dry-run
   licensesctl apply -f changes.csv --parallel 8 --report report.json
   jq -c . changes.json | licensesctl apply -f - -o json > report.json
@@ -474,6 +475,7 @@ type ReportRow struct {
 	Outcome            Outcome    `json:"outcome"`
 	Error              *RowError  `json:"error"`
 	CorrelationID      string     `json:"correlationId,omitempty"`
+	planned            Outcome
 }
 
 func (rep *Report) fill(rows []*Row, retries int64) {
@@ -485,7 +487,7 @@ func (rep *Report) fill(rows []*Row, retries int64) {
 		rep.Rows[i] = ReportRow{
 			Row: r.In.N, Input: r.In, CustomerID: r.CustomerID, UserID: r.UserID, UserPrincipalName: r.UPN,
 			ProviderInstanceID: r.InstanceID, SKUID: r.SKUID, SKUName: r.SKUName, Action: action,
-			Outcome: r.Outcome, Error: r.Err, CorrelationID: r.CorrelationID,
+			Outcome: r.Outcome, Error: r.Err, CorrelationID: r.CorrelationID, planned: r.Plan,
 		}
 		switch r.Outcome {
 		case Changed:
@@ -502,8 +504,17 @@ func (rep *Report) fill(rows []*Row, retries int64) {
 	}
 }
 
-// ok is the exit status: every row ended changed or unchanged.
+// ok is the exit status: every row ended changed or unchanged; for a dry
+// run, every row would (the plan found nothing impossible).
 func (rep *Report) ok() bool {
+	if rep.DryRun {
+		for _, r := range rep.Rows {
+			if r.Outcome != Unchanged && !(r.Outcome == Skipped && r.planned == Changed) {
+				return false
+			}
+		}
+		return true
+	}
 	return rep.Summary.Changed+rep.Summary.Unchanged == rep.Summary.Rows
 }
 
