@@ -40,9 +40,11 @@ func (p *paging) check(cmd *cobra.Command) error {
 	return nil
 }
 
-// pageNote tells a person on stderr that more pages exist.
+// pageNote says on stderr that more pages exist.
 func (o *options) pageNote(p paging, totalPages, totalCount int32, next bool, what string) {
-	if p.all || o.output != formatTable || !next && p.page == 1 {
+	// On stderr whatever the format: a script reading -o json must not
+	// take one page for the whole list unknowingly.
+	if p.all || !next && p.page == 1 {
 		return
 	}
 	fmt.Fprintf(o.env.Stderr, "page %d of %d (%d %s); --page %d for the next, --all for every page\n",
