@@ -47,6 +47,10 @@ func (o *options) pageNote(p paging, totalPages, totalCount int32, next bool, wh
 	if p.all || !next && p.page == 1 {
 		return
 	}
+	if !next {
+		fmt.Fprintf(o.env.Stderr, "page %d of %d (%d %s)\n", p.page, totalPages, totalCount, what)
+		return
+	}
 	fmt.Fprintf(o.env.Stderr, "page %d of %d (%d %s); --page %d for the next, --all for every page\n",
 		p.page, totalPages, totalCount, what, p.page+1)
 }
