@@ -458,6 +458,15 @@ func TestApply_planDryRunApplyReportAndRerun(t *testing.T) {
 	if n := auditCount(t, env); n != audits {
 		t.Errorf("a dry run left %d audit records", n-audits)
 	}
+	problems := run(t, env, "", "apply", "-f", file, "--dry-run", "--show", "problems").must(t, 1).stdout
+	if strings.Contains(problems, "alan.turing") || strings.Contains(problems, "grace.hopper") || !strings.Contains(problems, "! Visio") ||
+		!strings.Contains(problems, "~ Microsoft Teams Essentials") || !strings.Contains(problems, "To change: 6 rows for 5 users") {
+		t.Errorf("--show problems lists changes or lacks problems:\n%s", problems)
+	}
+	changes := run(t, env, "", "apply", "-f", file, "--dry-run", "--show", "changes").must(t, 1).stdout
+	if strings.Contains(changes, "grace.hopper") || !strings.Contains(changes, "alan.turing") {
+		t.Errorf("--show changes lists what is already so or lacks a change:\n%s", changes)
+	}
 	dr := readReport(t, dry)
 	if !dr.DryRun || dr.Summary.Changed != 0 {
 		t.Errorf("dry-run report: %+v", dr.Summary)

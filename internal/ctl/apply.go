@@ -23,6 +23,7 @@ import (
 
 type applyOptions struct {
 	file, format, report string
+	show                 string
 	dryRun               bool
 	parallel             int
 }
@@ -55,6 +56,7 @@ Exit code: 0 when every row ended changed or unchanged (a dry run: when every ro
 otherwise, 2 for usage errors.`,
 		Example: `  licensesctl apply -f changes.csv --dry-run
   licensesctl apply -f changes.csv --parallel 8 --report report.json
+  licensesctl apply -f big.csv --dry-run --show problems
   jq -c . changes.json | licensesctl apply -f - -o json > report.json
 
   # changes.csv
@@ -70,6 +72,8 @@ otherwise, 2 for usage errors.`,
 	f.BoolVar(&ao.dryRun, "dry-run", false, "plan and print, change nothing")
 	f.IntVar(&ao.parallel, "parallel", 4, "requests at a time (1..64)")
 	f.StringVar(&ao.report, "report", "", "write a JSON report with one entry per row to this file")
+	f.StringVar(&ao.show, "show", showAll, "which rows the printed plan lists: all, changes (not what is already so) or problems (impossible, failed to read, not applied)")
+	_ = cmd.RegisterFlagCompletionFunc("show", cobra.FixedCompletions([]string{showAll, showChanges, showProblems}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.MarkFlagRequired("file")
 	_ = cmd.MarkFlagFilename("file", "csv", "json")
 	_ = cmd.MarkFlagFilename("report", "json")
@@ -78,6 +82,11 @@ otherwise, 2 for usage errors.`,
 }
 
 func (o *options) apply(cmd *cobra.Command, ao applyOptions) error {
+	switch ao.show {
+	case showAll, showChanges, showProblems:
+	default:
+		return usageErrorf("--show %q: want all, changes or problems", ao.show)
+	}
 	if ao.parallel < 1 || ao.parallel > 64 {
 		return usageErrorf("--parallel %d: want 1..64", ao.parallel)
 	}
@@ -143,7 +152,7 @@ func (o *options) apply(cmd *cobra.Command, ao applyOptions) error {
 		return err
 	}
 	plan := MakePlan(rows, world)
-	printPlan(human, plan)
+	printPlan(human, plan, ao.show)
 
 	rep := Report{File: ao.file, DryRun: ao.dryRun}
 	if ao.dryRun {
@@ -359,7 +368,28 @@ func (p *barProgress) done(*Group) { _ = p.bar.Add(1) }
 func (p *barProgress) finish()     { _ = p.bar.Finish() }
 
 // printPlan prints the plan as a diff, per customer and user.
-func printPlan(w io.Writer, p *Plan) {
+// The --show choices: which rows the printed plan lists.
+const (
+	showAll      = "all"
+	showChanges  = "changes"
+	showProblems = "problems"
+)
+
+// shown reports whether the plan lists the row: all of them, the changes
+// and problems (not what is already so), or only the problems.
+func shown(r *Row, show string) bool {
+	switch show {
+	case showChanges:
+		return r.Plan != Unchanged
+	case showProblems:
+		return r.Plan != Unchanged && r.Plan != Changed
+	}
+	return true
+}
+
+// printPlan prints the plan as a diff, per customer and user; the counts
+// always cover every row.
+func printPlan(w io.Writer, p *Plan, show string) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	defer tw.Flush()
 	counts := map[Outcome]int{}
@@ -370,6 +400,16 @@ func printPlan(w io.Writer, p *Plan) {
 	grouped := map[*Row]bool{}
 	lastCustomer := ""
 	for _, g := range p.Groups {
+		var rows []*Row
+		for _, r := range g.Rows {
+			grouped[r] = true
+			if shown(r, show) {
+				rows = append(rows, r)
+			}
+		}
+		if len(rows) == 0 {
+			continue
+		}
 		head := fmt.Sprintf("%s · %s", g.Rows[0].CustomerName, g.Rows[0].InstanceAlias)
 		if head != lastCustomer {
 			fmt.Fprintf(tw, "%s\n", head)
@@ -382,8 +422,7 @@ func printPlan(w io.Writer, p *Plan) {
 			who = "user " + g.Key.User.String()
 		}
 		fmt.Fprintf(tw, "  %s\n", who)
-		for _, r := range g.Rows {
-			grouped[r] = true
+		for _, r := range rows {
 			fmt.Fprintf(tw, "    %s %s\trow %d\t%s\n", planMark(r), skuLabel(r), r.In.N, planNote(r))
 		}
 	}
