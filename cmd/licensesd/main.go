@@ -101,7 +101,7 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 	var sandbox bool
 	demoCmd := command(cmdDemo, "Serve a fresh database with the demo data; prints tokens and curl examples",
 		"  licensesd demo\n  licensesd demo --addr 127.0.0.1:18080\n  licensesd demo --graph-sandbox",
-		cobra.NoArgs, func(ctx context.Context, cfg daemon.Config, _ []string) error {
+		noArgs, func(ctx context.Context, cfg daemon.Config, _ []string) error {
 			return runDemo(ctx, cfg, sandbox, stdout)
 		})
 	demoCmd.Flags().BoolVar(&sandbox, "graph-sandbox", false, "add a customer whose licenses live behind an in-process fake Microsoft Graph")
@@ -109,7 +109,7 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 		command(cmdServe, "Serve the API until SIGTERM or SIGINT",
 			"  LICENSES_JWT_SECRET=... licensesd serve --addr 127.0.0.1:8080 --database sqlite:licenses.db\n"+
 				"  licensesd serve --database postgres://app@db:5432/licenses --jwks-url https://login.microsoftonline.com/TENANT/discovery/v2.0/keys --jwt-issuer ... --jwt-audience ...",
-			cobra.NoArgs, func(ctx context.Context, cfg daemon.Config, _ []string) error { return serve(ctx, cfg, nil) }),
+			noArgs, func(ctx context.Context, cfg daemon.Config, _ []string) error { return serve(ctx, cfg, nil) }),
 		command(cmdSeed, "Import a directory snapshot (JSON), idempotently; a file that breaks a rule is rejected whole",
 			"  licensesd seed --database sqlite:licenses.db internal/demo/demo.json",
 			exactlyOneFile, func(ctx context.Context, cfg daemon.Config, args []string) error {
@@ -117,10 +117,10 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 			}),
 		command(cmdMigrate, "Apply the schema migrations and exit",
 			"  timeout 300 licensesd migrate --database postgres://app@db:5432/licenses",
-			cobra.NoArgs, func(ctx context.Context, cfg daemon.Config, _ []string) error { return daemon.Migrate(ctx, cfg) }),
+			noArgs, func(ctx context.Context, cfg daemon.Config, _ []string) error { return daemon.Migrate(ctx, cfg) }),
 		command(cmdSync, "Mirror every customer linked to a Microsoft Graph instance once, and exit (1 naming the customers that failed)",
 			"  licensesd sync --database postgres://app@db:5432/licenses",
-			cobra.NoArgs, func(ctx context.Context, cfg daemon.Config, _ []string) error { return runSync(ctx, cfg, stdout) }),
+			noArgs, func(ctx context.Context, cfg daemon.Config, _ []string) error { return runSync(ctx, cfg, stdout) }),
 		demoCmd,
 	)
 	err := root.ExecuteContext(ctx)
@@ -139,6 +139,14 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 	}
 	fmt.Fprintf(stderr, "licensesd %s: %v\n", args[0], err)
 	return 1
+}
+
+// noArgs refuses arguments as a usage error.
+func noArgs(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usageError{fmt.Errorf("%s takes no arguments, got %q", cmd.CommandPath(), args)}
+	}
+	return nil
 }
 
 // exactlyOneFile is seed's argument check, a usage error otherwise.

@@ -213,6 +213,7 @@ func TestConfiguration_aBadValueFromFlagOrEnvironmentExits2NamingIt(t *testing.T
 		{"unknownCommand", nil, []string{"serv"}, `unknown command "serv"`},
 		{"noCommand", nil, nil, "a command is required"},
 		{"seedWithoutAFile", nil, []string{"seed", "--database", db}, "exactly one FILE"},
+		{"anArgumentMigrateDoesNotTake", nil, []string{"migrate", "--database", db, "now"}, `licensesd migrate takes no arguments, got ["now"]`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
