@@ -22,6 +22,7 @@ run:
 
 build:
 	$(GO) build -o bin/licensesd ./cmd/licensesd
+	$(GO) build -o bin/licensesctl ./cmd/licensesctl
 
 generate:
 	$(GO) generate ./...
@@ -86,6 +87,6 @@ fuzz:
 	done
 
 bench:
-	$(GO) test -run '^$$' -bench . -benchtime 2s ./internal/sqlite/ ./internal/postgres/ ./internal/e2e/
+	$(GO) test -run '^$$' -bench . -benchtime 2s ./internal/sqlite/ ./internal/postgres/ ./internal/e2e/ ./internal/ctl/
 
 -include tools/contract/contract.mk

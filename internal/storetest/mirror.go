@@ -129,6 +129,63 @@ func testMirror(t *testing.T, open Opener) {
 	t.Run("SyncState", func(t *testing.T) { testSyncState(t, open) })
 	t.Run("AuditOutcomes", func(t *testing.T) { testAuditOutcomes(t, open) })
 	t.Run("UnlinkedIsNotFound", func(t *testing.T) { testMirrorNotFound(t, open) })
+	t.Run("Concurrent", func(t *testing.T) { testMirrorConcurrent(t, open) })
+}
+
+// testMirrorConcurrent: a sync's pages and the single-user updates a PATCH
+// makes run at once on one customer, over the same users in different
+// orders; every call succeeds (a store retries its own conflicts) and the
+// mirror ends as the last write of each user says.
+func testMirrorConcurrent(t *testing.T, open Opener) {
+	s, ids := graphSeeded(t, open)
+	ctx := t.Context()
+	link := graphLink(t, s, ids.Tenant, ids.Linked, ids.Graph)
+	if err := s.MirrorLicenses(ctx, link, []licensing.License{{SKUID: ids.E3, Name: "E3", Total: 1000}, {SKUID: ids.E5, Name: "E5", Total: 1000}}); err != nil {
+		t.Fatal(err)
+	}
+	const users, writers = 100, 4
+	page := func(reverse bool) []licensing.MirroredUser {
+		out := make([]licensing.MirroredUser, users)
+		for i := range out {
+			n := i
+			if reverse {
+				n = users - 1 - i
+			}
+			out[i] = licensing.MirroredUser{User: licensing.User{ID: fixedID(3, 0x3000+n), DisplayName: fmt.Sprintf("C%03d", n),
+				UserPrincipalName: fmt.Sprintf("c%03d@linked.test", n)}, SKUs: []uuid.UUID{ids.E3}}
+		}
+		return out
+	}
+	errs := make(chan error, writers*3+users)
+	done := make(chan struct{})
+	for w := range writers {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for range 3 {
+				errs <- s.MirrorUsers(ctx, link, page(w%2 == 1), nil)
+			}
+		}()
+	}
+	go func() {
+		defer func() { done <- struct{}{} }()
+		for _, u := range page(true)[:30] { // one commit each: a few suffice
+			u.SKUs = []uuid.UUID{ids.E3}
+			errs <- s.MirrorUsers(ctx, link, []licensing.MirroredUser{u}, nil)
+		}
+	}()
+	for range writers + 1 {
+		<-done
+	}
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Errorf("concurrent MirrorUsers: %v", err)
+		}
+	}
+	ls := licenses(t, s, ids.Tenant, ids.Linked, ids.Graph)
+	if e3 := license(t, ls, ids.E3); e3.Consumed != users {
+		t.Errorf("E3 consumed %d, want %d (every user holds it once)", e3.Consumed, users)
+	}
 }
 
 func testMirrorImport(t *testing.T, open Opener) {
@@ -556,8 +613,20 @@ func sortedIDs(ids []uuid.UUID) []uuid.UUID {
 }
 
 func testPruneUsers(t *testing.T, open Opener) {
-	s, ids := graphSeeded(t, open)
+	s := open(t)
 	ctx := t.Context()
+	// Linked was a local customer with a user before it was linked.
+	snap, ids := GraphFixture()
+	leftover := fixedID(3, 0x23f)
+	before := snap
+	before.Tenants = []licensing.SnapshotTenant{snap.Tenants[0]}
+	before.Tenants[0].Customers = []licensing.SnapshotCustomer{{ID: ids.Linked.String(), Name: "Linked Ltd",
+		Users: []licensing.SnapshotUser{{ID: leftover.String(), DisplayName: "Leftover", UserPrincipalName: "old@linked.test"}}}}
+	for _, sn := range []licensing.Snapshot{before, snap} {
+		if err := s.Import(ctx, sn); err != nil {
+			t.Fatal(err)
+		}
+	}
 	link := graphLink(t, s, ids.Tenant, ids.Linked, ids.Graph)
 	fileLink := graphLink(t, s, ids.Tenant, ids.Linked, ids.GraphFile)
 	if err := s.MirrorLicenses(ctx, link, []licensing.License{{SKUID: ids.E3, Name: "E3", Total: 10}}); err != nil {
@@ -588,16 +657,18 @@ func testPruneUsers(t *testing.T, open Opener) {
 		t.Fatal(err)
 	}
 	n, err := s.PruneUsers(ctx, link, passStart)
-	if err != nil || n != 1 {
-		t.Fatalf("PruneUsers = %d, %v; want 1 (the user the pass did not see)", n, err)
+	if err != nil || n != 2 {
+		t.Fatalf("PruneUsers = %d, %v; want 2 (the user the pass did not see, the leftover of the local days)", n, err)
 	}
 	for _, tt := range []struct {
-		user licensing.MirroredUser
+		name string
+		id   uuid.UUID
 		want bool
-	}{{gone, false}, {stays, true}, {otherMirror, true}} {
-		_, err := s.User(ctx, ids.Tenant, ids.Linked, tt.user.ID)
+	}{{"not seen by the pass", gone.ID, false}, {"leftover", leftover, false}, {"seen", stays.ID, true},
+		{"the other link's", otherMirror.ID, true}} {
+		_, err := s.User(ctx, ids.Tenant, ids.Linked, tt.id)
 		if exists := err == nil; exists != tt.want {
-			t.Errorf("user %s exists %v (%v), want %v", tt.user.DisplayName, exists, err, tt.want)
+			t.Errorf("user %s exists %v (%v), want %v", tt.name, exists, err, tt.want)
 		}
 	}
 	if e3 := license(t, licenses(t, s, ids.Tenant, ids.Linked, ids.Graph), ids.E3); e3.Consumed != 1 {
