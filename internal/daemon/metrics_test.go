@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cloudcockpit-oss/userlicenses/internal/licensing"
 	"github.com/cloudcockpit-oss/userlicenses/internal/storetest"
@@ -51,9 +52,18 @@ func TestMetrics_servedOnTheirOwnAddressOnly(t *testing.T) {
 	if m.MetricsURL == "" {
 		t.Fatal("no metrics URL")
 	}
-	code, body := get(t, m.MetricsURL)
-	if code != http.StatusOK {
-		t.Fatalf("/metrics: %d", code)
+	// The writer records a batch just after answering it: scrape until
+	// it has (or a few seconds passed).
+	var code int
+	var body string
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		code, body = get(t, m.MetricsURL)
+		if code != http.StatusOK {
+			t.Fatalf("/metrics: %d", code)
+		}
+		if strings.Contains(body, `licenses_group_commit_duration_seconds_count{store="sqlite"} 1`) || time.Now().After(deadline) {
+			break
+		}
 	}
 	for _, want := range []string{
 		`licenses_http_request_duration_seconds_count{method="GET",route="/healthz",status="200"} 1`,
