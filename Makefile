@@ -72,7 +72,7 @@ bench-tools:
 		{ echo "bench-tools: wrk is needed (apt-get install wrk)" >&2; exit 1; }
 
 bench-go:
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./internal/sqlite/ ./internal/postgres/ ./internal/e2e/ ./internal/httpapi/ ./internal/auth/ ./internal/licensing/
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./internal/sqlite/ ./internal/postgres/ ./internal/e2e/ ./internal/httpapi/ ./internal/auth/ ./internal/licensing/ ./internal/ctl/
 
 # The request-path fuzzers, each for FUZZTIME. Their seed corpora (the
 # security review's attacks) also run as plain tests in make test; what a
@@ -86,7 +86,5 @@ fuzz:
 		$(GO) test -run '^$$' -fuzz "^$${f#*:}$$" -fuzztime $(FUZZTIME) "$${f%%:*}"; \
 	done
 
-bench:
-	$(GO) test -run '^$$' -bench . -benchtime 2s ./internal/sqlite/ ./internal/postgres/ ./internal/e2e/ ./internal/ctl/
 
 -include tools/contract/contract.mk
