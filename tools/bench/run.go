@@ -433,7 +433,7 @@ func benchLicensesd(o options, work, target string, fx *fixture, add func(Run), 
 		return err
 	}
 	t0 := time.Now()
-	seed := exec.Command(o.licensesd, "seed", "-database", dbURL, snap)
+	seed := exec.Command(o.licensesd, "seed", "--database", dbURL, snap)
 	if out, err := seed.CombinedOutput(); err != nil {
 		return fmt.Errorf("seeding: %w: %s", err, tail(string(out), 1000))
 	}
