@@ -81,6 +81,34 @@ func cmdOut(name string, args ...string) string {
 	return strings.TrimSpace(string(out))
 }
 
+// cpuCount counts the machine's CPUs (runtime.NumCPU counts those this
+// pinned process may use).
+func cpuCount() int {
+	raw, _ := os.ReadFile("/proc/cpuinfo")
+	n := strings.Count(string(raw), "\nprocessor")
+	if strings.HasPrefix(string(raw), "processor") {
+		n++
+	}
+	if n == 0 {
+		n = runtime.NumCPU()
+	}
+	return n
+}
+
+// loadAverage is /proc/loadavg when the run started: on a shared machine
+// it says how much else was running.
+var loadAverage = func() string {
+	raw, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	f := strings.Fields(string(raw))
+	if len(f) < 3 {
+		return "?"
+	}
+	return strings.Join(f[:3], " ")
+}()
+
 func cpuModel() string {
 	raw, _ := os.ReadFile("/proc/cpuinfo")
 	for _, line := range strings.Split(string(raw), "\n") {
@@ -101,8 +129,8 @@ func writeResults(dir string, res Results, table string) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Benchmark %s\n\n", now.Format(time.RFC3339))
 	fmt.Fprintf(&b, "- Command: `%s`\n", res.Command)
-	fmt.Fprintf(&b, "- Machine: %d CPUs (%s), %s; targets pinned to CPU 0 with GOMAXPROCS as in the command, the load generator (vegeta, closed loop) on the others\n",
-		runtime.NumCPU(), cpuModel(), cmdOut("uname", "-sr"))
+	fmt.Fprintf(&b, "- Machine: %d CPUs (%s), %s, load average before the run %s; targets pinned to CPU 0 with GOMAXPROCS as in the command (default 1), the load generator (wrk, one thread, closed loop) on the others\n",
+		cpuCount(), cpuModel(), cmdOut("uname", "-sr"), loadAverage)
 	fmt.Fprintf(&b, "- Versions: %s; licensesd at %s; Prism %s; PostgreSQL %s\n", runtime.Version(),
 		cmdOut("git", "rev-parse", "--short", "HEAD"), cmdOut("tools/contract/node_modules/.bin/prism", "--version"), cmdOut("postgres", "--version"))
 	b.WriteString("- Anchors and Prism do not depend on the users count (shown as —); ratios are to the same connection count\n\n")
