@@ -22,6 +22,7 @@ import (
 	"github.com/cloudcockpit-oss/userlicenses/internal/licensing"
 	"github.com/cloudcockpit-oss/userlicenses/internal/postgres"
 	"github.com/cloudcockpit-oss/userlicenses/internal/sqlite"
+	"github.com/cloudcockpit-oss/userlicenses/internal/webui"
 )
 
 // Config is everything licensesd can be told.
@@ -47,6 +48,8 @@ type Config struct {
 	// the embedded store always migrates itself).
 	SkipMigrations bool
 	Logger         *slog.Logger
+	// Demo, when set, pre-fills the editor's sign-in form (licensesd demo).
+	Demo *webui.Demo
 	// Now is the clock of the whole program; nil means time.Now.
 	Now func() time.Time
 }
@@ -228,6 +231,9 @@ func serve(store licensing.Store, verifier httpapi.Verifier, cfg Config) (*Main,
 		Logger: cfg.Logger, Now: cfg.Now, MaxInFlight: limits.MaxInFlight, RequestTimeout: limits.RequestTimeout,
 	})
 	if err != nil {
+		return nil, err
+	}
+	if err := mountWeb(e, cfg); err != nil {
 		return nil, err
 	}
 	ln, err := net.Listen("tcp", cfg.Addr)
