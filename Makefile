@@ -5,7 +5,7 @@ GO ?= go
 LICENSES_TEST_POSTGRES_URL ?=
 export LICENSES_TEST_POSTGRES_URL
 
-.PHONY: run test unit build generate check-generate check-generate-go changelog check-changelog vet fmt-check bench help
+.PHONY: run test unit build generate check-generate check-generate-go changelog check-changelog vet fmt-check bench fuzz help
 
 help:
 	@echo "make run             serve the demo (embedded SQLite, demo data, prints a token)"
@@ -15,6 +15,7 @@ help:
 	@echo "make test-browser    the Playwright tests of /ui/ and /docs in Debian's Chromium (make browser-tools installs it)"
 	@echo "make bench           store and end-to-end PATCH benchmarks (PostgreSQL too when LICENSES_TEST_POSTGRES_URL is set)"
 	@echo "make contract-test   the end-to-end suite through Stoplight Prism (needs Node)"
+	@echo "make fuzz            the request-path fuzzers, FUZZTIME each (default 60s)"
 
 run:
 	$(GO) run ./cmd/licensesd demo
@@ -70,6 +71,18 @@ unit:
 		echo "      (internal/postgres, internal/e2e TestReplicas*). Set it to run them, e.g."; \
 		echo "      LICENSES_TEST_POSTGRES_URL='postgres://postgres@127.0.0.1:5432/test?sslmode=disable' make test"; \
 	fi
+
+# The request-path fuzzers, each for FUZZTIME. Their seed corpora (the
+# security review's attacks) also run as plain tests in make test; what a
+# run finds is written under the package's testdata/fuzz, to be committed
+# with the fix.
+FUZZTIME ?= 60s
+FUZZERS := ./internal/httpapi:FuzzCheckJSON ./internal/auth:FuzzHS256Verify ./internal/e2e:FuzzPatchBody
+fuzz:
+	@set -e; for f in $(FUZZERS); do \
+		echo "fuzz: $${f#*:} in $${f%%:*} for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$${f#*:}$$" -fuzztime $(FUZZTIME) "$${f%%:*}"; \
+	done
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./internal/sqlite/ ./internal/postgres/ ./internal/e2e/

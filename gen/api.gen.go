@@ -62,6 +62,36 @@ func (e AuditLogStatus) Valid() bool {
 	}
 }
 
+// Defines values for GetCustomersParamsSearchField.
+const (
+	GetCustomersParamsSearchFieldCompanyName GetCustomersParamsSearchField = "Company.Name"
+)
+
+// Valid indicates whether the value is a known member of the GetCustomersParamsSearchField enum.
+func (e GetCustomersParamsSearchField) Valid() bool {
+	switch e {
+	case GetCustomersParamsSearchFieldCompanyName:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GetCustomersParamsSortPropertyName.
+const (
+	GetCustomersParamsSortPropertyNameCompanyName GetCustomersParamsSortPropertyName = "Company.Name"
+)
+
+// Valid indicates whether the value is a known member of the GetCustomersParamsSortPropertyName enum.
+func (e GetCustomersParamsSortPropertyName) Valid() bool {
+	switch e {
+	case GetCustomersParamsSortPropertyNameCompanyName:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for GetCustomerUsersParamsSort.
 const (
 	DisplayName       GetCustomerUsersParamsSort = "DisplayName"
@@ -158,6 +188,21 @@ type AuditLogsPage struct {
 	TotalPages int32 `json:"totalPages"`
 }
 
+// Customer A customer of the portal (the properties this implementation holds of the published view model).
+type Customer struct {
+	// CompanyName The name of the company.
+	CompanyName *string `json:"companyName"`
+
+	// Id The GUID identifier for the customer.
+	Id openapi_types.UUID `json:"id"`
+
+	// ResellerId The customer's reseller, or null for a direct customer.
+	ResellerId *openapi_types.UUID `json:"resellerId,omitempty"`
+
+	// ResellerName The reseller's name, if known.
+	ResellerName *string `json:"resellerName,omitempty"`
+}
+
 // CustomerUser A user of the customer's directory.
 type CustomerUser struct {
 	// DisplayName The user's display name.
@@ -219,6 +264,30 @@ type CustomerUsersPage struct {
 	TotalPages int32 `json:"totalPages"`
 }
 
+// CustomersPage One page of customers.
+type CustomersPage struct {
+	// ContinuationToken Unused by this implementation (always null); kept for compatibility with the published shape.
+	ContinuationToken *string `json:"continuationToken,omitempty"`
+
+	// HasNextPage Whether a page comes after this one.
+	HasNextPage bool `json:"hasNextPage"`
+
+	// HasPreviousPage Whether a page comes before this one.
+	HasPreviousPage bool `json:"hasPreviousPage"`
+
+	// Items The customers on this page.
+	Items []Customer `json:"items"`
+
+	// PaginationParameters The paging the page was made with.
+	PaginationParameters PaginationParameters `json:"paginationParameters"`
+
+	// TotalCount How many customers match, across all pages.
+	TotalCount int32 `json:"totalCount"`
+
+	// TotalPages How many pages there are at this page size.
+	TotalPages int32 `json:"totalPages"`
+}
+
 // ErrorResponse The published error body.
 type ErrorResponse struct {
 	// CorrelationId The correlationId of the request that originated the error.
@@ -261,6 +330,48 @@ type PropertyError struct {
 	PropertyName *string `json:"propertyName,omitempty"`
 }
 
+// Provider The provider a provider instance connects to.
+type Provider struct {
+	// Name The provider's name in lower case, e.g. `microsoft`, `aws`.
+	Name string `json:"name"`
+}
+
+// ProviderInstance One connection of the portal to a provider.
+type ProviderInstance struct {
+	// Alias The instance's display name.
+	Alias *string `json:"alias"`
+
+	// Id GUID Unique identifier for the provider instance.
+	Id openapi_types.UUID `json:"id"`
+
+	// Provider The provider a provider instance connects to.
+	Provider Provider `json:"provider"`
+}
+
+// ProviderInstancesPage One page of provider instances.
+type ProviderInstancesPage struct {
+	// ContinuationToken Unused by this implementation (always null); kept for compatibility with the published shape.
+	ContinuationToken *string `json:"continuationToken,omitempty"`
+
+	// HasNextPage Whether a page comes after this one.
+	HasNextPage bool `json:"hasNextPage"`
+
+	// HasPreviousPage Whether a page comes before this one.
+	HasPreviousPage bool `json:"hasPreviousPage"`
+
+	// Items The provider instances on this page.
+	Items []ProviderInstance `json:"items"`
+
+	// PaginationParameters The paging the page was made with.
+	PaginationParameters PaginationParameters `json:"paginationParameters"`
+
+	// TotalCount How many provider instances there are, across all pages.
+	TotalCount int32 `json:"totalCount"`
+
+	// TotalPages How many pages there are at this page size.
+	TotalPages int32 `json:"totalPages"`
+}
+
 // UpdateCustomerUserLicensesRequest The licenses to assign to or remove from the user, under one provider instance. Property names are matched exactly: an unknown property, a property given twice or in two spellings that differ only in case is a 400 naming it.
 type UpdateCustomerUserLicensesRequest struct {
 	// CustomerUserLicenses The SKUs to assign (`isSelected` true) or remove (`isSelected` false); SKUs not listed are untouched.
@@ -275,6 +386,12 @@ type CustomerId = openapi_types.UUID
 
 // CustomerUserId defines model for CustomerUserId.
 type CustomerUserId = openapi_types.UUID
+
+// PageNumberQuery defines model for PageNumberQuery.
+type PageNumberQuery = int32
+
+// PageSizeQuery defines model for PageSizeQuery.
+type PageSizeQuery = int32
 
 // ProviderInstanceIdQuery defines model for ProviderInstanceIdQuery.
 type ProviderInstanceIdQuery = openapi_types.UUID
@@ -357,6 +474,57 @@ type GetAuditLogsParams struct {
 	XCorrelationId *XCorrelationId `json:"X-Correlation-Id,omitempty"`
 }
 
+// GetCustomersParams defines parameters for GetCustomers.
+type GetCustomersParams struct {
+	// PageNumber The page to return, numbered from 1.
+	PageNumber *PageNumberQuery `form:"pageNumber,omitempty" json:"pageNumber,omitempty"`
+
+	// PageSize How many items a page holds (1..2000).
+	PageSize *PageSizeQuery `form:"pageSize,omitempty" json:"pageSize,omitempty"`
+
+	// SearchValue The search query string, matched as a case-insensitive substring of `searchField`.
+	SearchValue *string `form:"searchValue,omitempty" json:"searchValue,omitempty"`
+
+	// SearchField The field in which the search is performed (default `Company.Name`).
+	SearchField *GetCustomersParamsSearchField `form:"searchField,omitempty" json:"searchField,omitempty"`
+
+	// SortPropertyName The name of the property to sort the customers by.
+	SortPropertyName *GetCustomersParamsSortPropertyName `form:"sortPropertyName,omitempty" json:"sortPropertyName,omitempty"`
+
+	// AscendingOrder If true (the default here), ascending order; false sorts descending.
+	AscendingOrder *bool `form:"ascendingOrder,omitempty" json:"ascendingOrder,omitempty"`
+
+	// ResellerId View only the customers of this reseller.
+	ResellerId *openapi_types.UUID `form:"resellerId,omitempty" json:"resellerId,omitempty"`
+
+	// IncludeDeleted If true the deleted customers are included. This implementation keeps no deleted customers, so the flag changes nothing.
+	IncludeDeleted *bool `form:"includeDeleted,omitempty" json:"includeDeleted,omitempty"`
+
+	// XTenant The domain used to access the portal.
+	XTenant XTenant `json:"X-Tenant"`
+
+	// XCorrelationId This header is optional and by setting it you can correlate the audit logs made by this request.
+	XCorrelationId *XCorrelationId `json:"X-Correlation-Id,omitempty"`
+}
+
+// GetCustomersParamsSearchField defines parameters for GetCustomers.
+type GetCustomersParamsSearchField string
+
+// GetCustomersParamsSortPropertyName defines parameters for GetCustomers.
+type GetCustomersParamsSortPropertyName string
+
+// GetCustomerParams defines parameters for GetCustomer.
+type GetCustomerParams struct {
+	// ResellerId When given, the customer must belong to this reseller (404 otherwise).
+	ResellerId *ResellerIdQuery `form:"resellerId,omitempty" json:"resellerId,omitempty"`
+
+	// XTenant The domain used to access the portal.
+	XTenant XTenant `json:"X-Tenant"`
+
+	// XCorrelationId This header is optional and by setting it you can correlate the audit logs made by this request.
+	XCorrelationId *XCorrelationId `json:"X-Correlation-Id,omitempty"`
+}
+
 // GetCustomerLicensesParams defines parameters for GetCustomerLicenses.
 type GetCustomerLicensesParams struct {
 	// ProviderInstanceId GUID Unique identifier for the provider instance.
@@ -416,6 +584,21 @@ type GetCustomerUserLicensesParams struct {
 
 // UpdateCustomerUserLicensesParams defines parameters for UpdateCustomerUserLicenses.
 type UpdateCustomerUserLicensesParams struct {
+	// XTenant The domain used to access the portal.
+	XTenant XTenant `json:"X-Tenant"`
+
+	// XCorrelationId This header is optional and by setting it you can correlate the audit logs made by this request.
+	XCorrelationId *XCorrelationId `json:"X-Correlation-Id,omitempty"`
+}
+
+// GetProviderInstancesParams defines parameters for GetProviderInstances.
+type GetProviderInstancesParams struct {
+	// PageNumber The page to return, numbered from 1.
+	PageNumber *PageNumberQuery `form:"pageNumber,omitempty" json:"pageNumber,omitempty"`
+
+	// PageSize How many items a page holds (1..2000).
+	PageSize *PageSizeQuery `form:"pageSize,omitempty" json:"pageSize,omitempty"`
+
 	// XTenant The domain used to access the portal.
 	XTenant XTenant `json:"X-Tenant"`
 
@@ -523,6 +706,31 @@ type ClientInterface interface {
 	// Corresponds with GET /v1/AuditLogs (the `GetAuditLogs` operationId).
 	GetAuditLogs(ctx context.Context, params *GetAuditLogsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetCustomers List all customers
+	//
+	// One page of the portal's customers, sorted by `sortPropertyName`. Available to the roles
+	// csp and reseller: a `reseller` token sees only its own customers, and `resellerId` narrows
+	// the list to one reseller's customers. Pages are numbered from 1; `pageSize` is 1..2000.
+	//
+	// `searchValue` matches a substring of `searchField`, case-insensitively (ASCII letters).
+	// The published API also offers `Domain`, `InternalIdentifier` and `ProviderCustomerId` as
+	// search fields; this implementation holds none of those, so it accepts only `Company.Name`
+	// (400 naming `searchField` otherwise). Names compare case-insensitively (ASCII letters),
+	// ties by id.
+	//
+	// Corresponds with GET /v1/Customers (the `GetCustomers` operationId).
+	GetCustomers(ctx context.Context, params *GetCustomersParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetCustomer Retrieve a customer
+	//
+	// The customer with the given id. A customer of another tenant, or outside a `reseller`
+	// token's scope, is 404 exactly like one that does not exist. With `resellerId`, a customer
+	// that does not belong to that reseller is 404 too (as on the other reads of this API; the
+	// published API answers 403 there).
+	//
+	// Corresponds with GET /v1/Customers/{customerId} (the `GetCustomer` operationId).
+	GetCustomer(ctx context.Context, customerId CustomerId, params *GetCustomerParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetCustomerLicenses Gets a customer's licenses
 	//
 	// The customer's licenses under the provider instance, with the seat counts computed by the
@@ -589,6 +797,16 @@ type ClientInterface interface {
 	//
 	// Corresponds with PATCH /v1/Customers/{customerId}/users/{customerUserId}/licenses (the `UpdateCustomerUserLicenses` operationId).
 	UpdateCustomerUserLicenses(ctx context.Context, customerId CustomerId, customerUserId CustomerUserId, params *UpdateCustomerUserLicensesParams, body UpdateCustomerUserLicensesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetProviderInstances List the provider instances
+	//
+	// One page of the portal's provider instances (its connections to Microsoft and other
+	// providers), sorted by provider, then alias (case-insensitively, ASCII letters), then id.
+	// Available to the roles csp and reseller. Only instances whose `provider.name` is
+	// `microsoft` carry user licenses.
+	//
+	// Corresponds with GET /v1/Providers/Instances (the `GetProviderInstances` operationId).
+	GetProviderInstances(ctx context.Context, params *GetProviderInstancesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
 // GetHealth Liveness probe
@@ -634,6 +852,51 @@ func (c *Client) GetReadiness(ctx context.Context, reqEditors ...RequestEditorFn
 // Corresponds with GET /v1/AuditLogs (the `GetAuditLogs` operationId).
 func (c *Client) GetAuditLogs(ctx context.Context, params *GetAuditLogsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetAuditLogsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetCustomers List all customers
+//
+// One page of the portal's customers, sorted by `sortPropertyName`. Available to the roles
+// csp and reseller: a `reseller` token sees only its own customers, and `resellerId` narrows
+// the list to one reseller's customers. Pages are numbered from 1; `pageSize` is 1..2000.
+//
+// `searchValue` matches a substring of `searchField`, case-insensitively (ASCII letters).
+// The published API also offers `Domain`, `InternalIdentifier` and `ProviderCustomerId` as
+// search fields; this implementation holds none of those, so it accepts only `Company.Name`
+// (400 naming `searchField` otherwise). Names compare case-insensitively (ASCII letters),
+// ties by id.
+//
+// Corresponds with GET /v1/Customers (the `GetCustomers` operationId).
+func (c *Client) GetCustomers(ctx context.Context, params *GetCustomersParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetCustomersRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetCustomer Retrieve a customer
+//
+// The customer with the given id. A customer of another tenant, or outside a `reseller`
+// token's scope, is 404 exactly like one that does not exist. With `resellerId`, a customer
+// that does not belong to that reseller is 404 too (as on the other reads of this API; the
+// published API answers 403 there).
+//
+// Corresponds with GET /v1/Customers/{customerId} (the `GetCustomer` operationId).
+func (c *Client) GetCustomer(ctx context.Context, customerId CustomerId, params *GetCustomerParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetCustomerRequest(c.Server, customerId, params)
 	if err != nil {
 		return nil, err
 	}
@@ -751,6 +1014,26 @@ func (c *Client) UpdateCustomerUserLicensesWithBody(ctx context.Context, custome
 // Corresponds with PATCH /v1/Customers/{customerId}/users/{customerUserId}/licenses (the `UpdateCustomerUserLicenses` operationId).
 func (c *Client) UpdateCustomerUserLicenses(ctx context.Context, customerId CustomerId, customerUserId CustomerUserId, params *UpdateCustomerUserLicensesParams, body UpdateCustomerUserLicensesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateCustomerUserLicensesRequest(c.Server, customerId, customerUserId, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetProviderInstances List the provider instances
+//
+// One page of the portal's provider instances (its connections to Microsoft and other
+// providers), sorted by provider, then alias (case-insensitively, ASCII letters), then id.
+// Available to the roles csp and reseller. Only instances whose `provider.name` is
+// `microsoft` carry user licenses.
+//
+// Corresponds with GET /v1/Providers/Instances (the `GetProviderInstances` operationId).
+func (c *Client) GetProviderInstances(ctx context.Context, params *GetProviderInstancesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetProviderInstancesRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -966,6 +1249,253 @@ func NewGetAuditLogsRequest(server string, params *GetAuditLogsParams) (*http.Re
 		if params.CustomerId != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "customerId", *params.CustomerId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		var headerParam0 string
+
+		headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Tenant", params.XTenant, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("X-Tenant", headerParam0)
+
+		if params.XCorrelationId != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "X-Correlation-Id", *params.XCorrelationId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: "uuid"})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Correlation-Id", headerParam1)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetCustomersRequest constructs an http.Request for the GetCustomers method
+func NewGetCustomersRequest(server string, params *GetCustomersParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/Customers")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.PageNumber != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "pageNumber", *params.PageNumber, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.PageSize != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "pageSize", *params.PageSize, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.SearchValue != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "searchValue", *params.SearchValue, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.SearchField != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "searchField", *params.SearchField, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.SortPropertyName != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "sortPropertyName", *params.SortPropertyName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.AscendingOrder != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "ascendingOrder", *params.AscendingOrder, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.ResellerId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "resellerId", *params.ResellerId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.IncludeDeleted != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "includeDeleted", *params.IncludeDeleted, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		var headerParam0 string
+
+		headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Tenant", params.XTenant, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("X-Tenant", headerParam0)
+
+		if params.XCorrelationId != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "X-Correlation-Id", *params.XCorrelationId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: "uuid"})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Correlation-Id", headerParam1)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetCustomerRequest constructs an http.Request for the GetCustomer method
+func NewGetCustomerRequest(server string, customerId CustomerId, params *GetCustomerParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "customerId", customerId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/Customers/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.ResellerId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "resellerId", *params.ResellerId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "uuid"}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -1413,6 +1943,96 @@ func NewUpdateCustomerUserLicensesRequestWithBody(server string, customerId Cust
 	return req, nil
 }
 
+// NewGetProviderInstancesRequest constructs an http.Request for the GetProviderInstances method
+func NewGetProviderInstancesRequest(server string, params *GetProviderInstancesParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/Providers/Instances")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.PageNumber != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "pageNumber", *params.PageNumber, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.PageSize != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "pageSize", *params.PageSize, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		var headerParam0 string
+
+		headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Tenant", params.XTenant, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("X-Tenant", headerParam0)
+
+		if params.XCorrelationId != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "X-Correlation-Id", *params.XCorrelationId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: "uuid"})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Correlation-Id", headerParam1)
+		}
+
+	}
+
+	return req, nil
+}
+
 func (c *Client) applyEditors(ctx context.Context, req *http.Request, additionalEditors []RequestEditorFn) error {
 	for _, r := range c.RequestEditors {
 		if err := r(ctx, req); err != nil {
@@ -1486,6 +2106,35 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /v1/AuditLogs (the `GetAuditLogs` operationId).
 	GetAuditLogsWithResponse(ctx context.Context, params *GetAuditLogsParams, reqEditors ...RequestEditorFn) (*GetAuditLogsResponse, error)
 
+	// GetCustomersWithResponse List all customers
+	//
+	// One page of the portal's customers, sorted by `sortPropertyName`. Available to the roles
+	// csp and reseller: a `reseller` token sees only its own customers, and `resellerId` narrows
+	// the list to one reseller's customers. Pages are numbered from 1; `pageSize` is 1..2000.
+	//
+	// `searchValue` matches a substring of `searchField`, case-insensitively (ASCII letters).
+	// The published API also offers `Domain`, `InternalIdentifier` and `ProviderCustomerId` as
+	// search fields; this implementation holds none of those, so it accepts only `Company.Name`
+	// (400 naming `searchField` otherwise). Names compare case-insensitively (ASCII letters),
+	// ties by id.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/Customers (the `GetCustomers` operationId).
+	GetCustomersWithResponse(ctx context.Context, params *GetCustomersParams, reqEditors ...RequestEditorFn) (*GetCustomersResponse, error)
+
+	// GetCustomerWithResponse Retrieve a customer
+	//
+	// The customer with the given id. A customer of another tenant, or outside a `reseller`
+	// token's scope, is 404 exactly like one that does not exist. With `resellerId`, a customer
+	// that does not belong to that reseller is 404 too (as on the other reads of this API; the
+	// published API answers 403 there).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/Customers/{customerId} (the `GetCustomer` operationId).
+	GetCustomerWithResponse(ctx context.Context, customerId CustomerId, params *GetCustomerParams, reqEditors ...RequestEditorFn) (*GetCustomerResponse, error)
+
 	// GetCustomerLicensesWithResponse Gets a customer's licenses
 	//
 	// The customer's licenses under the provider instance, with the seat counts computed by the
@@ -1558,6 +2207,18 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PATCH /v1/Customers/{customerId}/users/{customerUserId}/licenses (the `UpdateCustomerUserLicenses` operationId).
 	UpdateCustomerUserLicensesWithResponse(ctx context.Context, customerId CustomerId, customerUserId CustomerUserId, params *UpdateCustomerUserLicensesParams, body UpdateCustomerUserLicensesJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateCustomerUserLicensesResponse, error)
+
+	// GetProviderInstancesWithResponse List the provider instances
+	//
+	// One page of the portal's provider instances (its connections to Microsoft and other
+	// providers), sorted by provider, then alias (case-insensitively, ASCII letters), then id.
+	// Available to the roles csp and reseller. Only instances whose `provider.name` is
+	// `microsoft` carry user licenses.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/Providers/Instances (the `GetProviderInstances` operationId).
+	GetProviderInstancesWithResponse(ctx context.Context, params *GetProviderInstancesParams, reqEditors ...RequestEditorFn) (*GetProviderInstancesResponse, error)
 }
 
 // GetHealthResponse200Headers the declared response headers of an HTTP 200 response for GetHealth
@@ -1813,6 +2474,260 @@ func (r GetAuditLogsResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetAuditLogsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetCustomersResponse200Headers the declared response headers of an HTTP 200 response for GetCustomers
+type GetCustomersResponse200Headers struct {
+	XCorrelationId *openapi_types.UUID
+}
+
+// GetCustomersResponse400Headers the declared response headers of an HTTP 400 response for GetCustomers
+type GetCustomersResponse400Headers struct {
+	XCorrelationId *openapi_types.UUID
+}
+
+// GetCustomersResponse401Headers the declared response headers of an HTTP 401 response for GetCustomers
+type GetCustomersResponse401Headers struct {
+	WWWAuthenticate *string
+	XCorrelationId  *openapi_types.UUID
+}
+
+// GetCustomersResponse403Headers the declared response headers of an HTTP 403 response for GetCustomers
+type GetCustomersResponse403Headers struct {
+	XCorrelationId *openapi_types.UUID
+}
+
+// GetCustomersResponse500Headers the declared response headers of an HTTP 500 response for GetCustomers
+type GetCustomersResponse500Headers struct {
+	XCorrelationId *openapi_types.UUID
+}
+
+// GetCustomersResponse503Headers the declared response headers of an HTTP 503 response for GetCustomers
+type GetCustomersResponse503Headers struct {
+	RetryAfter     *int32
+	XCorrelationId *openapi_types.UUID
+}
+
+type GetCustomersResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CustomersPage
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalServerError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetCustomersResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *GetCustomersResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetCustomersResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *GetCustomersResponse403Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *GetCustomersResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetCustomersResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetCustomersResponse) GetJSON200() *CustomersPage {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetCustomersResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetCustomersResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetCustomersResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetCustomersResponse) GetJSON500() *InternalServerError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetCustomersResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetCustomersResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetCustomersResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetCustomersResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetCustomersResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetCustomerResponse200Headers the declared response headers of an HTTP 200 response for GetCustomer
+type GetCustomerResponse200Headers struct {
+	XCorrelationId *openapi_types.UUID
+}
+
+// GetCustomerResponse400Headers the declared response headers of an HTTP 400 response for GetCustomer
+type GetCustomerResponse400Headers struct {
+	XCorrelationId *openapi_types.UUID
+}
+
+// GetCustomerResponse401Headers the declared response headers of an HTTP 401 response for GetCustomer
+type GetCustomerResponse401Headers struct {
+	WWWAuthenticate *string
+	XCorrelationId  *openapi_types.UUID
+}
+
+// GetCustomerResponse403Headers the declared response headers of an HTTP 403 response for GetCustomer
+type GetCustomerResponse403Headers struct {
+	XCorrelationId *openapi_types.UUID
+}
+
+// GetCustomerResponse404Headers the declared response headers of an HTTP 404 response for GetCustomer
+type GetCustomerResponse404Headers struct {
+	XCorrelationId *openapi_types.UUID
+}
+
+// GetCustomerResponse500Headers the declared response headers of an HTTP 500 response for GetCustomer
+type GetCustomerResponse500Headers struct {
+	XCorrelationId *openapi_types.UUID
+}
+
+// GetCustomerResponse503Headers the declared response headers of an HTTP 503 response for GetCustomer
+type GetCustomerResponse503Headers struct {
+	RetryAfter     *int32
+	XCorrelationId *openapi_types.UUID
+}
+
+type GetCustomerResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Customer
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalServerError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetCustomerResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *GetCustomerResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetCustomerResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *GetCustomerResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *GetCustomerResponse404Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *GetCustomerResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetCustomerResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetCustomerResponse) GetJSON200() *Customer {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetCustomerResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetCustomerResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetCustomerResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetCustomerResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetCustomerResponse) GetJSON500() *InternalServerError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetCustomerResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetCustomerResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetCustomerResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetCustomerResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetCustomerResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -2390,6 +3305,126 @@ func (r UpdateCustomerUserLicensesResponse) ContentType() string {
 	return ""
 }
 
+// GetProviderInstancesResponse200Headers the declared response headers of an HTTP 200 response for GetProviderInstances
+type GetProviderInstancesResponse200Headers struct {
+	XCorrelationId *openapi_types.UUID
+}
+
+// GetProviderInstancesResponse400Headers the declared response headers of an HTTP 400 response for GetProviderInstances
+type GetProviderInstancesResponse400Headers struct {
+	XCorrelationId *openapi_types.UUID
+}
+
+// GetProviderInstancesResponse401Headers the declared response headers of an HTTP 401 response for GetProviderInstances
+type GetProviderInstancesResponse401Headers struct {
+	WWWAuthenticate *string
+	XCorrelationId  *openapi_types.UUID
+}
+
+// GetProviderInstancesResponse403Headers the declared response headers of an HTTP 403 response for GetProviderInstances
+type GetProviderInstancesResponse403Headers struct {
+	XCorrelationId *openapi_types.UUID
+}
+
+// GetProviderInstancesResponse500Headers the declared response headers of an HTTP 500 response for GetProviderInstances
+type GetProviderInstancesResponse500Headers struct {
+	XCorrelationId *openapi_types.UUID
+}
+
+// GetProviderInstancesResponse503Headers the declared response headers of an HTTP 503 response for GetProviderInstances
+type GetProviderInstancesResponse503Headers struct {
+	RetryAfter     *int32
+	XCorrelationId *openapi_types.UUID
+}
+
+type GetProviderInstancesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ProviderInstancesPage
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalServerError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetProviderInstancesResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *GetProviderInstancesResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetProviderInstancesResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *GetProviderInstancesResponse403Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *GetProviderInstancesResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetProviderInstancesResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetProviderInstancesResponse) GetJSON200() *ProviderInstancesPage {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetProviderInstancesResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetProviderInstancesResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetProviderInstancesResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetProviderInstancesResponse) GetJSON500() *InternalServerError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetProviderInstancesResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetProviderInstancesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetProviderInstancesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetProviderInstancesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetProviderInstancesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetHealthWithResponse Liveness probe
 //
 // Answers 200 while the process is alive; it does not touch the database.
@@ -2435,6 +3470,47 @@ func (c *ClientWithResponses) GetAuditLogsWithResponse(ctx context.Context, para
 		return nil, err
 	}
 	return ParseGetAuditLogsResponse(rsp)
+}
+
+// GetCustomersWithResponse List all customers
+//
+// One page of the portal's customers, sorted by `sortPropertyName`. Available to the roles
+// csp and reseller: a `reseller` token sees only its own customers, and `resellerId` narrows
+// the list to one reseller's customers. Pages are numbered from 1; `pageSize` is 1..2000.
+//
+// `searchValue` matches a substring of `searchField`, case-insensitively (ASCII letters).
+// The published API also offers `Domain`, `InternalIdentifier` and `ProviderCustomerId` as
+// search fields; this implementation holds none of those, so it accepts only `Company.Name`
+// (400 naming `searchField` otherwise). Names compare case-insensitively (ASCII letters),
+// ties by id.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/Customers (the `GetCustomers` operationId).
+func (c *ClientWithResponses) GetCustomersWithResponse(ctx context.Context, params *GetCustomersParams, reqEditors ...RequestEditorFn) (*GetCustomersResponse, error) {
+	rsp, err := c.GetCustomers(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetCustomersResponse(rsp)
+}
+
+// GetCustomerWithResponse Retrieve a customer
+//
+// The customer with the given id. A customer of another tenant, or outside a `reseller`
+// token's scope, is 404 exactly like one that does not exist. With `resellerId`, a customer
+// that does not belong to that reseller is 404 too (as on the other reads of this API; the
+// published API answers 403 there).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/Customers/{customerId} (the `GetCustomer` operationId).
+func (c *ClientWithResponses) GetCustomerWithResponse(ctx context.Context, customerId CustomerId, params *GetCustomerParams, reqEditors ...RequestEditorFn) (*GetCustomerResponse, error) {
+	rsp, err := c.GetCustomer(ctx, customerId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetCustomerResponse(rsp)
 }
 
 // GetCustomerLicensesWithResponse Gets a customer's licenses
@@ -2538,6 +3614,24 @@ func (c *ClientWithResponses) UpdateCustomerUserLicensesWithResponse(ctx context
 		return nil, err
 	}
 	return ParseUpdateCustomerUserLicensesResponse(rsp)
+}
+
+// GetProviderInstancesWithResponse List the provider instances
+//
+// One page of the portal's provider instances (its connections to Microsoft and other
+// providers), sorted by provider, then alias (case-insensitively, ASCII letters), then id.
+// Available to the roles csp and reseller. Only instances whose `provider.name` is
+// `microsoft` carry user licenses.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/Providers/Instances (the `GetProviderInstances` operationId).
+func (c *ClientWithResponses) GetProviderInstancesWithResponse(ctx context.Context, params *GetProviderInstancesParams, reqEditors ...RequestEditorFn) (*GetProviderInstancesResponse, error) {
+	rsp, err := c.GetProviderInstances(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetProviderInstancesResponse(rsp)
 }
 
 // ParseGetHealthResponse parses an HTTP response from a GetHealthWithResponse call
@@ -2794,6 +3888,299 @@ func ParseGetAuditLogsResponse(rsp *http.Response) (*GetAuditLogsResponse, error
 		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers GetAuditLogsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Correlation-Id"); len(values) > 0 {
+			var value openapi_types.UUID
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Correlation-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			}
+			headers.XCorrelationId = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetCustomersResponse parses an HTTP response from a GetCustomersWithResponse call
+func ParseGetCustomersResponse(rsp *http.Response) (*GetCustomersResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetCustomersResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CustomersPage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalServerError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetCustomersResponse200Headers
+		if values := rsp.Header.Values("X-Correlation-Id"); len(values) > 0 {
+			var value openapi_types.UUID
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Correlation-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			}
+			headers.XCorrelationId = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers GetCustomersResponse400Headers
+		if values := rsp.Header.Values("X-Correlation-Id"); len(values) > 0 {
+			var value openapi_types.UUID
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Correlation-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			}
+			headers.XCorrelationId = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetCustomersResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		if values := rsp.Header.Values("X-Correlation-Id"); len(values) > 0 {
+			var value openapi_types.UUID
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Correlation-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			}
+			headers.XCorrelationId = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers GetCustomersResponse403Headers
+		if values := rsp.Header.Values("X-Correlation-Id"); len(values) > 0 {
+			var value openapi_types.UUID
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Correlation-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			}
+			headers.XCorrelationId = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 500:
+		var headers GetCustomersResponse500Headers
+		if values := rsp.Header.Values("X-Correlation-Id"); len(values) > 0 {
+			var value openapi_types.UUID
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Correlation-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			}
+			headers.XCorrelationId = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetCustomersResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Correlation-Id"); len(values) > 0 {
+			var value openapi_types.UUID
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Correlation-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			}
+			headers.XCorrelationId = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetCustomerResponse parses an HTTP response from a GetCustomerWithResponse call
+func ParseGetCustomerResponse(rsp *http.Response) (*GetCustomerResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetCustomerResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Customer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalServerError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetCustomerResponse200Headers
+		if values := rsp.Header.Values("X-Correlation-Id"); len(values) > 0 {
+			var value openapi_types.UUID
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Correlation-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			}
+			headers.XCorrelationId = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers GetCustomerResponse400Headers
+		if values := rsp.Header.Values("X-Correlation-Id"); len(values) > 0 {
+			var value openapi_types.UUID
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Correlation-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			}
+			headers.XCorrelationId = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetCustomerResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		if values := rsp.Header.Values("X-Correlation-Id"); len(values) > 0 {
+			var value openapi_types.UUID
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Correlation-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			}
+			headers.XCorrelationId = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers GetCustomerResponse403Headers
+		if values := rsp.Header.Values("X-Correlation-Id"); len(values) > 0 {
+			var value openapi_types.UUID
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Correlation-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			}
+			headers.XCorrelationId = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers GetCustomerResponse404Headers
+		if values := rsp.Header.Values("X-Correlation-Id"); len(values) > 0 {
+			var value openapi_types.UUID
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Correlation-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			}
+			headers.XCorrelationId = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 500:
+		var headers GetCustomerResponse500Headers
+		if values := rsp.Header.Values("X-Correlation-Id"); len(values) > 0 {
+			var value openapi_types.UUID
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Correlation-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			}
+			headers.XCorrelationId = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetCustomerResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
@@ -3481,6 +4868,144 @@ func ParseUpdateCustomerUserLicensesResponse(rsp *http.Response) (*UpdateCustome
 	return response, nil
 }
 
+// ParseGetProviderInstancesResponse parses an HTTP response from a GetProviderInstancesWithResponse call
+func ParseGetProviderInstancesResponse(rsp *http.Response) (*GetProviderInstancesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetProviderInstancesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ProviderInstancesPage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalServerError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetProviderInstancesResponse200Headers
+		if values := rsp.Header.Values("X-Correlation-Id"); len(values) > 0 {
+			var value openapi_types.UUID
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Correlation-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			}
+			headers.XCorrelationId = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers GetProviderInstancesResponse400Headers
+		if values := rsp.Header.Values("X-Correlation-Id"); len(values) > 0 {
+			var value openapi_types.UUID
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Correlation-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			}
+			headers.XCorrelationId = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetProviderInstancesResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		if values := rsp.Header.Values("X-Correlation-Id"); len(values) > 0 {
+			var value openapi_types.UUID
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Correlation-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			}
+			headers.XCorrelationId = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers GetProviderInstancesResponse403Headers
+		if values := rsp.Header.Values("X-Correlation-Id"); len(values) > 0 {
+			var value openapi_types.UUID
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Correlation-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			}
+			headers.XCorrelationId = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 500:
+		var headers GetProviderInstancesResponse500Headers
+		if values := rsp.Header.Values("X-Correlation-Id"); len(values) > 0 {
+			var value openapi_types.UUID
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Correlation-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			}
+			headers.XCorrelationId = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetProviderInstancesResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Correlation-Id"); len(values) > 0 {
+			var value openapi_types.UUID
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Correlation-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			}
+			headers.XCorrelationId = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
 	// GetHealth Liveness probe
@@ -3492,6 +5017,12 @@ type ServerInterface interface {
 	// GetAuditLogs Gets the audit logs
 	// (GET /v1/AuditLogs)
 	GetAuditLogs(ctx echo.Context, params GetAuditLogsParams) error
+	// GetCustomers List all customers
+	// (GET /v1/Customers)
+	GetCustomers(ctx echo.Context, params GetCustomersParams) error
+	// GetCustomer Retrieve a customer
+	// (GET /v1/Customers/{customerId})
+	GetCustomer(ctx echo.Context, customerId CustomerId, params GetCustomerParams) error
 	// GetCustomerLicenses Gets a customer's licenses
 	// (GET /v1/Customers/{customerId}/licenses)
 	GetCustomerLicenses(ctx echo.Context, customerId CustomerId, params GetCustomerLicensesParams) error
@@ -3504,6 +5035,9 @@ type ServerInterface interface {
 	// UpdateCustomerUserLicenses Updates a customer user licenses
 	// (PATCH /v1/Customers/{customerId}/users/{customerUserId}/licenses)
 	UpdateCustomerUserLicenses(ctx echo.Context, customerId CustomerId, customerUserId CustomerUserId, params UpdateCustomerUserLicensesParams) error
+	// GetProviderInstances List the provider instances
+	// (GET /v1/Providers/Instances)
+	GetProviderInstances(ctx echo.Context, params GetProviderInstancesParams) error
 }
 
 // ServerInterfaceWrapper converts echo contexts to parameters.
@@ -3648,6 +5182,166 @@ func (w *ServerInterfaceWrapper) GetAuditLogs(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.GetAuditLogs(ctx, params)
+	return err
+}
+
+// GetCustomers converts echo context to params.
+func (w *ServerInterfaceWrapper) GetCustomers(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetCustomersParams
+	// ------------- Optional query parameter "pageNumber" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "pageNumber", ctx.QueryParams(), &params.PageNumber, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter pageNumber: %s", err))
+	}
+
+	// ------------- Optional query parameter "pageSize" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "pageSize", ctx.QueryParams(), &params.PageSize, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter pageSize: %s", err))
+	}
+
+	// ------------- Optional query parameter "searchValue" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "searchValue", ctx.QueryParams(), &params.SearchValue, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter searchValue: %s", err))
+	}
+
+	// ------------- Optional query parameter "searchField" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "searchField", ctx.QueryParams(), &params.SearchField, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter searchField: %s", err))
+	}
+
+	// ------------- Optional query parameter "sortPropertyName" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "sortPropertyName", ctx.QueryParams(), &params.SortPropertyName, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sortPropertyName: %s", err))
+	}
+
+	// ------------- Optional query parameter "ascendingOrder" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "ascendingOrder", ctx.QueryParams(), &params.AscendingOrder, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter ascendingOrder: %s", err))
+	}
+
+	// ------------- Optional query parameter "resellerId" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "resellerId", ctx.QueryParams(), &params.ResellerId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter resellerId: %s", err))
+	}
+
+	// ------------- Optional query parameter "includeDeleted" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "includeDeleted", ctx.QueryParams(), &params.IncludeDeleted, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter includeDeleted: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Required header parameter "X-Tenant" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-Tenant")]; found {
+		var XTenant XTenant
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for X-Tenant, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-Tenant", valueList[0], &XTenant, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter X-Tenant: %s", err))
+		}
+
+		params.XTenant = XTenant
+	} else {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter X-Tenant is required, but not found"))
+	}
+	// ------------- Optional header parameter "X-Correlation-Id" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-Correlation-Id")]; found {
+		var XCorrelationId XCorrelationId
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for X-Correlation-Id, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-Correlation-Id", valueList[0], &XCorrelationId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uuid"})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter X-Correlation-Id: %s", err))
+		}
+
+		params.XCorrelationId = &XCorrelationId
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetCustomers(ctx, params)
+	return err
+}
+
+// GetCustomer converts echo context to params.
+func (w *ServerInterfaceWrapper) GetCustomer(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "customerId" -------------
+	var customerId CustomerId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "customerId", ctx.Param("customerId"), &customerId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter customerId: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetCustomerParams
+	// ------------- Optional query parameter "resellerId" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "resellerId", ctx.QueryParams(), &params.ResellerId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter resellerId: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Required header parameter "X-Tenant" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-Tenant")]; found {
+		var XTenant XTenant
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for X-Tenant, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-Tenant", valueList[0], &XTenant, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter X-Tenant: %s", err))
+		}
+
+		params.XTenant = XTenant
+	} else {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter X-Tenant is required, but not found"))
+	}
+	// ------------- Optional header parameter "X-Correlation-Id" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-Correlation-Id")]; found {
+		var XCorrelationId XCorrelationId
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for X-Correlation-Id, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-Correlation-Id", valueList[0], &XCorrelationId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uuid"})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter X-Correlation-Id: %s", err))
+		}
+
+		params.XCorrelationId = &XCorrelationId
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetCustomer(ctx, customerId, params)
 	return err
 }
 
@@ -3939,6 +5633,65 @@ func (w *ServerInterfaceWrapper) UpdateCustomerUserLicenses(ctx echo.Context) er
 	return err
 }
 
+// GetProviderInstances converts echo context to params.
+func (w *ServerInterfaceWrapper) GetProviderInstances(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetProviderInstancesParams
+	// ------------- Optional query parameter "pageNumber" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "pageNumber", ctx.QueryParams(), &params.PageNumber, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter pageNumber: %s", err))
+	}
+
+	// ------------- Optional query parameter "pageSize" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "pageSize", ctx.QueryParams(), &params.PageSize, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter pageSize: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Required header parameter "X-Tenant" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-Tenant")]; found {
+		var XTenant XTenant
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for X-Tenant, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-Tenant", valueList[0], &XTenant, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter X-Tenant: %s", err))
+		}
+
+		params.XTenant = XTenant
+	} else {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter X-Tenant is required, but not found"))
+	}
+	// ------------- Optional header parameter "X-Correlation-Id" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-Correlation-Id")]; found {
+		var XCorrelationId XCorrelationId
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for X-Correlation-Id, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-Correlation-Id", valueList[0], &XCorrelationId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uuid"})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter X-Correlation-Id: %s", err))
+		}
+
+		params.XCorrelationId = &XCorrelationId
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetProviderInstances(ctx, params)
+	return err
+}
+
 // This is a simple interface which specifies echo.Route addition functions which
 // are present on both echo.Echo and echo.Group, since we want to allow using
 // either of them for path registration
@@ -3990,6 +5743,9 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.PATCH(options.BaseURL+"/v1/Customers/:customerId/users/:customerUserId/licenses", wrapper.UpdateCustomerUserLicenses, options.OperationMiddlewares["UpdateCustomerUserLicenses"]...)
 	router.GET(options.BaseURL+"/v1/Customers/:customerId/licenses", wrapper.GetCustomerLicenses, options.OperationMiddlewares["GetCustomerLicenses"]...)
 	router.GET(options.BaseURL+"/v1/Customers/:customerId/users", wrapper.GetCustomerUsers, options.OperationMiddlewares["GetCustomerUsers"]...)
+	router.GET(options.BaseURL+"/v1/Customers", wrapper.GetCustomers, options.OperationMiddlewares["GetCustomers"]...)
+	router.GET(options.BaseURL+"/v1/Customers/:customerId", wrapper.GetCustomer, options.OperationMiddlewares["GetCustomer"]...)
+	router.GET(options.BaseURL+"/v1/Providers/Instances", wrapper.GetProviderInstances, options.OperationMiddlewares["GetProviderInstances"]...)
 	router.GET(options.BaseURL+"/v1/AuditLogs", wrapper.GetAuditLogs, options.OperationMiddlewares["GetAuditLogs"]...)
 	router.GET(options.BaseURL+"/healthz", wrapper.GetHealth, options.OperationMiddlewares["GetHealth"]...)
 	router.GET(options.BaseURL+"/readyz", wrapper.GetReadiness, options.OperationMiddlewares["GetReadiness"]...)
@@ -4001,103 +5757,123 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7Fxbcxs3lv4rp3q3KtRUkyJ1sWW69kFxnIniXLSRtJ4q01UNdh+yMWoCDICWxGRUtY/7vLW/cH7JFg7Q",
-	"N3ZTpGzZSWryxks3cM4Bzv0Dfg1iuVhKgcLoYPxrkCJLUNHHv72SSmHGDJfiLLG/JKhjxZf2h2AcXKYI",
-	"Cn/OUZsvNER/69ee758lUQhSAYOZQp2CFAi3KQow1VuQsgSEFDgIwkDHKS6YnWUm1YKZYBzkOU+CMDCr",
-	"JQbjQBvFxTy4v78PgyVTbIHGE/oq10YuUHUR+ders6/gSvCfcwSeoDB8xlHBTCqiJPavWgq4fX7JTBqE",
-	"gWALO2dcjRwGlmquMAnGRuX4GIrDksQr/VFkQq630uqn+Dh6z5W84QmqM6ENEzGeJf+Zo1o9mvClHwe4",
-	"H6gk/mcar6R+2ZrwIzn4CTVmmRXFBsrf2t045zcowqaMF7k2MMVMijkYCSblGpQfDXpHwyOQJkV1yzXu",
-	"bWJHlbMHjyN7u9JxDU5JgWuQ9DvLgIkEpivQaAwXc+AGVjKHmAmI/YBIXLI84QYyOdewYAnadzyDpJIl",
-	"P26KiqF17X4sW5comDDdRiSRC8aF3duJFTiLY9TabR+pDMssUXjHFsuMdor7Lc5knsQyvl5yM4jlYjPh",
-	"fuqHttOC3X2HYm7SYHxwfBgGCy6K76NOA6RQL6XQSPbnS5b85MRnv8VSGHSssuUy4zGJbP/v2vL7a8WI",
-	"fbKx1MHhbJQcxEfT/gk7wf5RfHzcfzE7wv7B9HnyfDbEF2w0CsI1Af4o0NrZhVSkbUtUhqMGphC4uGEZ",
-	"T0h8SklrLN+tyf9d8IM0gELm8xTYDeMZm2YIGY/RcgdyBhdvrmB4jC/Ys9Hz/vDg2ah/FCP2p9Ojo/7o",
-	"8CQ5xNlx8uLZMfS+57GSWs4MHD47hteHe2MYVoOGMAKBmGAyCN6Hgad19UPben3nZ383fD/Q1/lZEty/",
-	"DwNtmMn1K5lgMD4aDstl+S/LIwnxtWUyuK8v7L8rnAXj4N/2Ky+37/7V+/T4T34h3bI2RfslS8Av7AAi",
-	"J8II7L7SgDeoVoXArQ4xAzPGMyRx173ouuJsoMq/sr9mAIisr6Wa8iRBscP+eiLeyykHYFXUyGsU1uBY",
-	"w84EGUAwpFiWd2Hdv9Mz5/bnigmjQUhgWSZvMQElM/wEojkTBpVg2QWqG1RuB3w2IRWTg5sd6IUBfIWG",
-	"8czpYCbnc0wgF9Zgk5upeACehCDsTgKNwnwC6fwgzdcyF8lvYJeKiAeENDCzRGyzQ5UHfhGPpnbg/vEB",
-	"O+wfzQ6f9U+SZ6x/iMPZi+kJex4fjOxmvOGaW3NFXhohZtblPmRdOk3JUWlKSnE9nQ2x5pXGdHpUEBJS",
-	"JGc1pRUhQSJRk9Twjmtjn+Hu+wZ2n3zXnLNVJllyKeV3TM3x8+mTnxgupQSa2gmtSBemMllR0GM1ZgTf",
-	"8y8/AfPe4F/yBcrcfD7e/bzgJ+7gPOEJbQOmFL9BuOUm5S6f0mR+vrBRHEvAuBFe2odTGwzeMg1xysQc",
-	"kwFcoEhseMjmjItPID9rCnmMV6J0/J9Phn5uqE3u5Jgww6ZMW50RVoRTK1oWp5i8BIVGrYDNDCqIfrJf",
-	"+qf2SwQaYykSPYBTAfkysSE010D0YwK3qcwo9KI1MdbRhRSGK1wiK6JwrkGzGULPfeYJLpbSimJvTfa1",
-	"mdtR8oWjxGr+LeOW/pmN94h0LuYb8mcuzOFBQNEsX+SLYFwFTVwYnKNysfkTrPqVYLlJpeK/YPL51rs+",
-	"q1voKTJlHW0Rriy41lzMQ1iwzMoFkxCmLMlWoPlcYGLXD++WNitYW4+3b9/2T3OT2pQ2Zga7UxdWPWEd",
-	"OlFOBjrXCL3oSyIn2msuUEd69CRLoPOlTY4w+R4Tzi5pls+3FOXsQNODnb/bfluFidZpiZ7cFpVOnMY7",
-	"tYnvd3LeXkebQTnzWKbErKCZgllZPWD/mFGiWjDF9DUmFBb3XFgB0deUB7hVr1IyWoDYSNW9kyKdTyOb",
-	"b5ky3Kakgkgid08UDNrpdbgesHUN3ww7i3kKJjbNtCWxD4NYITOYnJoN9ZVqOOeF5GLBjXHKVg5uLWvf",
-	"eq3OGZ6muLedE/+wixg7Reif+EJTDjh4aJQPrPMV5b2t1PLHj60wlirZaXS7ZZkbtb2qzNBSJr5ui8J6",
-	"lnfBqbYWtZa+BzaWWsgbrP/2vmO2jtLfk5QZt7KpkOluHlfrG9drfejy31LFvVDHNbvgA4UeE5CLayFv",
-	"hTUhKeXSu4T/vmo+zTUXqDWoPEPQeZwCo3x6ptAGfMzsefp0GefZ4CNDdoOaTNYakbC0sxhcWOXnRpM5",
-	"Lgy0fYCqPazKwqocAxZsRVZbo/1JKfutetBqA00uZFkoDUFLkCJbQRTrZeQH0jSCSXFhF0jkmQ8QXT2u",
-	"Y4HKKuo2jazm5TNgYtW1AXaeb7MNKJ7wNoBmo0XeiR9XzHrs5r54c7XTdtbX+WbCL95c1ezWdkrJlW2L",
-	"CgqfeuGedoXRosb6LiAyKw8Reve37q/q9qacOWz2XhrWOWz3OjrbB07clcmR079jbCx7a4R3Ssx7c6sT",
-	"wpXNbbhYUAq9ZT7NuE4xAb3ELONivle3h+dKxkjBZxAGF3kcY4KWKKeUnYawoEqfszl2xylLNkciicr4",
-	"Xm/bcYaN+bjIidJLG0u0R7sSZK6K+j9fLDNcoDCeO5bdspUGu1H2XsI1Lg3tR7sJmOFTnnGzohTU2d9K",
-	"Filb7rbFUqZ/wDvTzevbFKnEyBzHsVyg9jkakeudjx90KmWGTPhRzxXecJnrR4zs86mHh7a2U28yC96A",
-	"CjeGHToEgbc2uJpx5RsrxQC76JSd0dPAlGIr8pRszgUt0HmjAfrQeOdd79ixpWHZK5l3NWW+kbewYGJV",
-	"8rVgJk5DYLGSWttMlzjUIcR2APJ6NukZDYfD4dj1eakhQe/5NJj+dBlyVFv7CLThWQYGs0zbV93q+BIz",
-	"rdFMZpm81Q0juEtu65m0s+gHmCRW7DZWSCVbZqpFBM1/wRBmSi4gqkQWPZqWddNIW2HDijbobqxUe383",
-	"9ajL1tVbz20pnPpIZNaImL/QkHCF1lyv2tYl4XqZsdVmZ2OHpCHouc3RMn+CTvhWt2gfPFdcxHzJsq00",
-	"2yC2z8Ummrs8XF0cXdNtW5QiNrb5YZJw19A9r0l8xjKNXX2/izdX6yvnbLIN72yM6PRTk9IVqlXkGZDK",
-	"LNHAzQDOBDA4P7189c1EUJLuAjfyn5HTWK4vMMPY2HjSRYCcygovaTyvrOvtR7c2xM9gItrZcFGkKxp+",
-	"XYUvZrRLT2MmvKmYIjDt6jchLNhdbxgCKQn883/+F3SulygSTOhbLIXOF5jsQa9BD/CSZwqE9z7AuhRj",
-	"byO/INbXhZT+BLRU67PZ5a2tfM865j2bbuhU5llCP0OP6NirR55tVyi2xJl1zd+F2Ub//dmnjKShZz9U",
-	"nWq/yfd2i7CLrbVtxYnHaiPqfFo+E1IilWvqsz/9PiA92EbeVObz1Dz57GvG0a1RY2tuM4W7RL51J0Xa",
-	"9Gf4+1uHv86o1YPfncPdRnTyewh5HS8bAt7fLAT9A8WbzVZB536p9IXwAK4S1aHFj6lqn3UXtaXixLH1",
-	"vim6+XbSz8Zk63N/Rd+mbs08EzpGwRSXft44zpXvKm2dq0BFtIPzjGsbxAnDuOBiTtMlBC8puHXvNicF",
-	"7lWxSdnOSumDz1UJqNrAQamldUBF1zp9c3l5XhRUYkltBmZA4VKhRgpQQS8x5jMed9Dc2vgdWuabXe2p",
-	"7T9WVm7Yx67Nukur+Oza+t8gy0z6UFFJoc4z4/zYUskptre93vB6JK8jl1qnNM1qe3rih+oi9XyDXe1Q",
-	"Vvuk23lkjm6Zh45a99cm3z7zQ76Yoto4HIKgB3xePXrYuI261tuOcsF/wQfm2G42R1vNZo2Z2pyd8myo",
-	"TCdVXlPljKrzBUKpI71+yPKcQu077WsWp35zM61lzMnWlaEJAZwbk5UWoGWGtml5E1TVxSLF+94wldhI",
-	"Lm5kdlNYpd1t8H2HmK+ou9KRPesaAvcRWbQlugS7GulTNftJKlDUvnKbtMidQg/l80u41nWCYht4lCgr",
-	"amDW1d2x2GSrMdQ6Q4WMQmcO3KtuycwtjwleYqV2K8siszf1CZ/NiIzMChhiph04BY6GQzu5g590ONUO",
-	"0W3M5Ooi6TVKAGXq6GXU/JdEvffSDWHTHevGMCFx5MLI3Arkg0LEolZyTznjmXt9NBwOSa2L751b92N7",
-	"jBW8ea8DtGfqG6k8PLBDVrlucboaGZ2L1rZC1hFjnCtuVhcERCHROkjMaW6T6+Lb1wVN3769bCE3v317",
-	"CaceV+PSIX/eINeFI3C4Fg93GcBrhx0dwyRovDguHvyVAA33k2AwEa8yxhd67AEPlI5TX2gvhMghiiPo",
-	"0RkM/DlnWQ1ZbJ9QMkMdQc91FaWCqGjJRXvhRERVyzCCXiHYyhxWTxMg2Y6Id8vIVaccOzbrIaqrtUqN",
-	"WTrQi82YiwyTxWRt/DkDaxzKDbBgnEI2F13nKvOD6PH+/pybNJ8OYrnYr59h6Eut9+uDtILQ4JQiQcVi",
-	"06eewnrW6g3vKzvqKzcqvLo4h9Pzs6pxNRF/cUa03ur1xc9i6r9Qzc/F0iwBzRN6OuMoDGH4rWWTOQEJ",
-	"BxMxEa8JDV8E3jFTiqOurZxbZndywx/3sKLv3iyTfDg8jL99e0kfkAqQ4UQUR12yVdhx2MzDa5sol972",
-	"A2iaDqDtTYSNluNUVm6qPQcUpz4KhbDu13Pu/gitDTYpTkTUSE2i6tEq4yEhX+NK1w7mFA2XEoAEC3aN",
-	"uibko7s7evH47q6ip5C42ZBcQS9qpGXRnpNX+exE2E1izbSGo+GIZjgaHpLiyNwAo2FedhZLNBI0MUXQ",
-	"1v3XZqWEdiKMlCHcpjxO/R7yPozPhSs7oJcHuQc2m5EbgemK2L5AZoDFVMnmYj4mHEMFpGibYkv7xZsr",
-	"aw1aFWb4j0bBuPy5UThu/Lpe5N2LLC/EV7T+X1TU201ZFElllhRW8+LNlTM0WVXx99bj+7PLlqGQSxRa",
-	"5irGgVTz/UI59+2zNjbihs5Ddar7P//7/5raXep2EAY3qLSzKKPBcDD0iB/BljwYB4eD4eCQol2Tkv/Y",
-	"d+nGL/bzHDtKJ6dC31pWD4ZDu8oZFuEfHeOyQUnGb/AlcFNB2ykGcNmsh+YO6jgAOnbwVzQuoQrWzlsd",
-	"DIdPBmxspGwduMbLDlY+AWr62LHU9VrJ+n7XWZe60w/G796Hgc4XC6ZWwTj4zgaSlnDKNK07Y3Ntgwwv",
-	"1vf25X1r4le7rq63nyWemk4OsjilajYjh6BdWMDsf64tbL1NCMfDw+rgZOdq/4QsIdDTb7ngloiVpZpA",
-	"9b+rpbbvHm5/twOB/9AuKaX+8Da5GZXQBL1xs1y2HFkBaKU4YA0SAaceHObgrhrLc3UeseaAahNRvM3q",
-	"8Zt7iRIgk0qNBazN5lWF6dMDeG3z4xK969ob5FOB64n1/cVkPek7qvV2XZnhJC4NtM9Yc7rnDHlrC1ci",
-	"ah5Sf9e9aNUj+8UJ2ftw+6NruyrcWAMxEhSaXInQl1wKPkabDi6f1yselUYlOGN5Zii3emRBZSu4xLci",
-	"qCn5EFlUe+kk6uC4iyp256g6KNLDRxD5o91WFfoloZK8jSarHoyLN8wmii8MU+YrZrD7bMYDmOddqKl3",
-	"bLYQ8lokn4IMp9hW7Qod0CFoq74sg79LLlx3LfpHBD0czAcQtRDC/2jhg6ONB+p/LGcJNhzcPh4dPJaH",
-	"okzuK9O9tV6er7hAVMD3IuvTrnFp9h5YdYde3M0ZtQGU22ReWja4JaNHFTffINCOG4N3JqSKUJ8LjUJz",
-	"w28wW22iuaivBBtPxD/7gM2xTugacvYjaS5ud3hamhtXPXyha27kia952EHBV41E1RcwuF5LcTcRto6w",
-	"fSraCiG17k1Zn78O3t198vefMPBroms7Ir+N+No2kvOJQ8KjXULC2i0T9Mpo+yuNU3n00g7hY3XZwG8Z",
-	"rJbh6V/R6LWbS2ohahVvlVFqYc70/q/VLrwv0+cHY9catKSs5VVH9zvOapSFxTrazjKamwJdghPhzucO",
-	"mig6yiYJZULlcqDmf084iBidFfV9k02xZsHod1Vm/zlDzi1v1C5l2uHpTfcN7fDq+kU/H2hEyvsP3nUC",
-	"Ew+74H7Pmrg732EqSjprt6GUBxLGwS7XqQSdcLNRC+E1GtKNBqUJ/JiWSrNr0l0M6VCRELQ7+DmtsL7/",
-	"MhbyaHi0/Y36xRK/E5PKulayZllLM7rVslKhc6NZrXvVNYi5Q+8B4Y6o+LuWo76EqOi5k7kcDQY2lxtM",
-	"RKSRqTiNfHOV8CP51IURxUQNDKr0VdBlgcz2x7c6Is6HjS2hFP+0tOUrT1Z4WH6+woOrzO9Sdlh+5rLD",
-	"aWtDftC+3sSO05qPy5nsEkuVVGdGSJovoYT9TxUV5qarB9IT6y+6ZRp81ThNUZyma/569cAZi8+SS7Qx",
-	"y1vyiU7L96eb/IO5ydwb/3Uf6ZzCTn6y+smdXf1UiQnBwig7aeF2yjbORNROg/gG5RhuU2aACZgESAmX",
-	"n24SQMJZJuegU3mrge4UwvgapvIO3Qkj1wiesvgajJwIO6Krt5fedAfn+sHZzEbH9pvlAw7V9i+fDtSy",
-	"5OKQHYnI7oc/TeAfyQSu44QeMIV/4Ah57a5mq09Lm2Z0HCIiIJXHvjj8OiYbcBcDuOAOKOhqzATsoOvB",
-	"CuC7u9ZvIipLUdj1sHFHL12BJ7IV0O2uhE8sHUBVdSeETXWLMauP6/qp+8VbDl3E6KQ2LlpeY0xeI/J9",
-	"0dJTFNcQOlRsRMWPyHdLNXDj4J8TsRH/CZG1DlGJNZvJXJUHVhU6R0SBkwOe+cCXCEpxNRGtQ6YOgUCo",
-	"oiSs3YxHhVyqyWl3+QiBn2pXumWZv8gt5WI+ngjykDZVIIHMGM90WF6z4q9dGcBP5UVvFVyr604WVkEo",
-	"nKjvrDgKqBLd6ugOlFmGEox5YrMlQvjRddPuztVdrpOZiFYosEeCcLCNxqUy2g4+HJfDXry5CoHRyvrl",
-	"Iggy8T0RrSuCNTKjPW65hYVlprjnqwLN+pjECtOBk3ExEXYHEOLOX6/77v2gjjKPoEfeRwMXCd4VSeSw",
-	"syS6GRvu735Gbb6UyeqRl6F2Aqb/cEFB2EnwsIvg44eqmq/vPJbiR5FxgdA7z5iA0V6N8qPpi6Ph8XTY",
-	"f/785KR/dPzspM+SZNR/8eLZ6AifjQ6nz150Uz5sUX58/74bvB0cz4bx8+kJ9kfxiPWP2An2X7Dj4/4w",
-	"eR6P8PnsgI2Gu9/juv1cwYb4p3G3XRnnWKtk7eMSlTVPzk7SFNb0cHf3UtUCZQK+vfjxB/iRgNwT4ca5",
-	"lfUT9b22FELo2pxeN5qXnd93x8BrCesbbxg1Xdt76zMDf3DB21O3LRy0ny3Iu1B/19mMPwO6hwK6o+HJ",
-	"9hfWLqC1r412oGz90l5673gXMXRcG/m7CD6L6IptRrJuTMSbeLfmIYh37ylFIpI7rqIOTiGTMcsgKiZK",
-	"IuhpRIgW7BpB5cLBVCq07nh/f3TwfDAcDAej8cnwZLipNFpiSxqg3dPzs0EL/cuWy379fABb8v5SyaQ/",
-	"HA3YL7nCW5xqblAPBBoKUr0wOmqKaxWMMuKqTj6luCJtH7RhIU6mnbXKdu7X8b7eIAzXzzXKn2Utoqpq",
-	"gKq32x7gXMkputvo6cboKcusTfS8SRWnqI1iRqr6iB7QeP/+/v8DAAD//w==",
+	"7H1bcxs3svBf6Zrvqwq1NaRIS/KFru9BcZKN4lz0RfJ6q0xXDTjTJLEaAgyAkcRkXXUez/Op8wv3l5xC",
+	"A3PjzJCULdnOWb/xMgN0N4C+d+OPIJbLlRQojA7GfwQLZAkq+vj3F1IpTJnhUpwl9pcEdaz4yv4QjIPL",
+	"BYLC3zLU5isN0d/7lef7Z0kUglTAYKZQL0AKhJsFCjDlW7BgCQgpcBCEgY4XuGR2lplUS2aCcZBlPAnC",
+	"wKxXGIwDbRQX8+Ddu3dhsGKKLdF4QF9k2sglqjYg//rq7Bt4JfhvGQJPUBg+46hgJhVBEvtXLQTcPr9i",
+	"ZhGEgWBLO2dcjhwGFmquMAnGRmV4F4jDAsRX+oPAhEzvhNVP8WHwnrM5/pwtp6j+f4Zq3b74KzZHMBIU",
+	"mkyJEAS9gAnMlFzCqIDzNxqiAHRVjF1b9gRnLEtNMB6FJYBcmKNHQRgsueDLbEl/emi5MDhHVYB7wX/H",
+	"DmC/lzewZGIN3OBSA3OQL2SaaOiNBoNHw+HwYBu4dux2YB+dtEHLbh20duDdwCt5zRNUZ0IbJmI8SzrQ",
+	"2LFJVn4c4H6gTowaE37gbvkVNaap3XYdkL+2J3/Or1GE9f28zLSBKaZSzO1OMguuQfnRoHc8PAZpFqhu",
+	"uMbOBVLF7MHdwN7N4LgGxxCBa5D0O0uBiQSma9BoDBdz4AbWMoOYCYj9gEhYsizhBlI517BkCdp3PILE",
+	"/gp83BQlQpuc9K5oXaJgwrSf2UQuGReWjySW4CyOUWu3faQyLLVA4S1brlLaKe63OJVZEsv4asXNIJbL",
+	"bsD91Nu205Ld/ohibhb28BzR6ci/j1qZvUK9kkIj8fqvWfKrI5/9Fkth0KHKVquUx0Syw39oi+8fJSL2",
+	"ydpSB0ezUfIoPp72n7Kn2D+OT076z2bH2H80fZI8mQ3xGRuNgnCDgL8ItDJtKRWdthUqw1EDUwhcXLOU",
+	"J0Q+paQVTG826P8m+FkaQCGz+QLYNeMpm6YIKY/RYgdyBhcvX8HwBJ+xx6Mn/eGjx6P+cYzYn06Pj/uj",
+	"o6fJEc5OkmePT6D3E4+V1HJm4OjxCXx7dDCGYTloCCMQiAkmg+BtGHhY1z83JcWPfvY3w7cDfZWdJcG7",
+	"t2GgDTOZfiETDMbHloX5ZfmbxZGI+K1FMnhXXdj/q3AWjIP/c1hqFIfuX31Ij//qF9Ita520X7ME/MIO",
+	"IHIkjMDuKw14jWqdE9yeIWZgxniKRO6qxrJ5cDqg8q8cbjAAAus7qaY8SVDssb/uCfdiygHYI2rkFQrL",
+	"cCxjZ4IYIBg6WBZ3YVUtd86cijVXTBgNQgJLU3mDCSiZ4gOQ5kwYVIKlF6iuUbkd8NGIlE8ObnagFwbw",
+	"DRrGU3cGUzmfYwKZsAybxEyJA/AkBGF3EmgU5gGo87M038lMJJ+AL+XaJQhpYGaB2MWHSgn8LB5N7cD9",
+	"k0fsqH88O3rcf5o8Zv0jHM6eTZ+yJ/Gjkd2M11xzy65ISiPEzIrcbdyllZUcF6ykINf98RDLXmlMd45y",
+	"QELSmu1JaWhIkEjURDW85drYZ7j73oHuve+ac7ZOJUsupfyRqTl+vPPkJ4ZLKYGmdkTLTbOpTNak9NgT",
+	"M4Kf+NcPgLxn+Jd8iTIzHw93Py/4iVswT3hC24Apxa8RbrhZcGe7amI/X1ktjiVg3AjP7cMLqwzeMA3x",
+	"gok5JgO4QJFY9ZDNGRcPQD/LCnmMr0Qh+D8eDf3cUJnc0TFhhk2ZtmdGWBJOLWlZvMDkubUU1RrYzKCC",
+	"6Ff7pX9qv0SgMZYi0QM4FZCtEqtCcw0EPyZws5ApqV60JsYKupDUcIUrZLkWzjVoNkPouc88weVKWlIc",
+	"bNC+MnNTS75wkNiTf8O4hX9m9T0CnYt5h6+iYagOW229+1j1V4JlZiEV/x2Tj7fe1VndQk+RKStoc3Vl",
+	"ybXmYh7CkqWWLpiEMGVJugbN5wITu354u7JWwcZ6vH79un+amYU1aWNmsN10YeUTVqAT5MSgM43Qi74m",
+	"cKKD+gK1mEf3sgQ6W1njCJOfMOHskmb5eEtRzA40Pdj52/m3PTDRJizRvfOiQojTeKfW8P1RzpvraC0o",
+	"xx4Lk5jlMJMyK8sH7B8zMlRzpJi+woTU4p5TKyD6juwAt+qlSUYLEBup2ndSpLNpZO0tU6jbZFQQSCTu",
+	"CYJB07wONxW2tuHramc+T45E10w7DPswiBUyg8mp6fCvlMM5KSSXS26MO2zF4Jaz9q3Uap3hfhypuzHx",
+	"DzuNsZWE/omvNNmAg22jvKdPNXel7oSW331shbFUyV6j2y3L3KjNVWWGljLxPnIUVrK8CU615agV8z2w",
+	"utRSXmP1t7cts7W4/u7FzbgTTYVMt+O43ty4/tSHzv4tjrgn6rjCF7yi0GMCMnEl5I2wLGRBtvQ+6r+P",
+	"UEwzzQVqDSpLEXQWL4CRPT1TaBU+Zg48fLrQ86zykSK7Rk0sawNIWNlZDC7t4edGEzvOGbR9gLw9rLTC",
+	"ShsDlmxNXFuj/Ukp+6180J4GmlzIwlEagpYgRbqGKNaryA+kaQSzwKVdIJGlXkF0/riWBSq8qLtOZDkv",
+	"nwET67YNsPd83Twgf8LzAJqNFnkvfJwz666b++Llq722s77KugG/ePmqwrd2Q0qibJdWkMvUC/e0c4zm",
+	"PtY3AYFZSojQi79NeVXlN8XMYT3OVePOYTOu1Bo+cOQuWY6c/gNjY9HbALyVYl6a2zMhnNvcqos5pNBb",
+	"ZdOU6wUmoFeYplzMD6r88FzJGEn5DMLgIotjTNAC5Q5lKyPModLnbI7tegoFiSxI5Mb357apZ1idj4uM",
+	"IL20ukRztFeC2FXu/+fLVYpLFMZjx9IbttZgN8rBc7jClaH9aDcBM3zKU27WZII6/lvSYsFW+22xBdM/",
+	"461px/X1AsnF6MNisVyi9jYageuFjx90KmWKTPhRzxVec5npO4zs7antQ1OgrosteAYq3Bh26BAE3ljl",
+	"asaVD6zkA+xzpuyMHgamFFuTpGRzLmiBzmvB5m3jnbe9Y8eWhqUvZNYWlClikzleS2biRQgsVlJra+kS",
+	"hjqE2A5AUs8aPaPhcDgcu5g6BSToPW8G05/OQo4qax+BNjxNwWCaavuqWx3vYqY1msk0lTe6xgT3sW09",
+	"knYWvQVJQsVuY4XksmWmXETQ/HcMXfA4KkkW3RmWTdZIW6FjRWtw11aqub/r56iN1+WO2CYFTksR7u0B",
+	"F1uDntep8mBSG4dwker8veL8X3O8gaVMMD1oY0vLFRPrbilFmoQf0z88cLHrMjx3sgdv4R0KA0naD7UU",
+	"3ksrkYp4qdcfE64wNlun/cTKSqsoryzftp1mpXLbbnM676xG8a+0J4ZU6+aGSbhepWzLhrFD0hD0XLdd",
+	"xu8hv2XnxrAPnisuYr5i6U6YrbnU56IL5rYFqJKjbbpdi5JbYeM/ApYk3KUOnFcoPmOpxrYI88XLV5sr",
+	"56S/NSSsNeIkgSb2njPx3KL1vIKbAZwJYHB+evni+4kgd5AzEUhTi5xs4PoCU4yNtVycrcHJgfWcxvNi",
+	"YTPQ7daG8BlMRNPvkruD89Bym4uVGe0cITETXihNEZh2nsIQluy2NwyB2DH86z//C3SmVygSTOhbLIXO",
+	"lpgcQK8GD/ACZzK5Dt5DjuVj7wI/B9Z7IJV+AFjK9elWrjZWvmdZzIHlgXohszShn6FHcBxUbZym0iV2",
+	"WDTVk78PsjVR8vghbTYnRcucCL/JD/az5fKttWvFCcdyI+psWjwTksmeacrouP99QOdgF3hTmc0X5t5n",
+	"32CObo1qW3MXK9zHxqoKKTpNXwytT21oOaZWNbP2Nqxq2snnYFw5XDpMq09m7PwJLZs9znJ+kr8c4U9+",
+	"hIul+LBj/Fkc4RKXL8f4vY9xPbbcntVfnBlKIHOhi5aTfJcw6Fl7FFQqThhbJXqBbr69zmhtss25v6Fv",
+	"U7dmHgkdo2CKSz9vHGfKpyHsnCtPo2va2CnX1hYThnHBxZymSygfMcfWvVufFLg/inXI9j6U3oZcFxm4",
+	"HRgUJ7Wagde2Tt9fXp7nHvhYUlyaGVC4UqiR7EzQK4z5jMctMDc2fssp89kRzantP5ZWbti7rs2mZlri",
+	"2bb1v0eWmsW2KIRCnaXGqaMrJafY3Pa64/VIXkXOF7ugada7vQx+qDZQzzt4a2sJTr7ziB3dMF9rYEVg",
+	"E/xK6U13RY8r4wkrVTx3KscJy4qZ7jl2s83RTrZZqyMq5mylZ+3ItELlT6qcUTg3T2lt8ZJt4zynUPlO",
+	"+5rFC7+5mdYy5sTrCvWEKmJqkxUcoMGGdp3yehbuLodvkUzPxbVMr3OutD8PftdOZgoMdqx7Hn1nLXm4",
+	"sRQCY6PByCbNu/0S+UDe62qRSOUNKoiZxhBwMB9AtMzdAlEIEbvR0e6zKbo8fJu1Wh0ZTg4bvwkqzn4j",
+	"K9i3pCylnHUc9JxSLQ7Y9/LQP0iSx6qyAXaIMPdcq+fVUaEy2j4LsYdd0sDpi4HyyQ2U5pq8n6XSOJef",
+	"g8XSglxhRXwxX97HfHlFCV8tYRZdKQq8Q7jFbsGi/s4yZ/Lp209SgaKMOqcG5U720FcXeSVhg0dCrmj4",
+	"wjWWh+WtMXXLYpOux1BJVsulcOikgnvVKQXmhseU8W7l8o0s8l68MZHw2YzASK0IJ3FH+fJwPBzayV1G",
+	"fAt/ayFdp8u/SpJeLVZUxBg8jer/EqkPnrshhDRkKGFC5MiEkZklyHv5EvOg2jsKLpy510d5kXX+vVU5",
+	"+tC0x7Li8qBFfzHVjVTUM+8hNDd12rbcqtZFax4Pa+phnClu1heUG0+kdVn6p5lZlN++y2H64fVlo5js",
+	"h9eXcOpT/X36gSuBznRuarhUe5+BP4BvXTnbGCZB7cVx/uAflGP9bhIMJuJFyvhSj30ONsVtKFXtIITI",
+	"FTlG0KOycPwtY2ml2NE+oWSKOoKeS3SUCqI88B4dhBMRlfkCEfRywpbitnyaaiTtiHi7ilwY06FjRRdB",
+	"Xa7VwpiVy8PnYiZzNYHFplROKUBcbIAl4+QUcAwwU6kfRI8PD+fcLLLpIJbLw2pZdV9qfVgdpOHmCE7J",
+	"16BYbPqU5rSpenhV84Ud9YUbFV5cnMPp+VmZSzcRf3FMtJp96qPk+dR/oeCw89awBDRP6OmUozBUVmw5",
+	"m8yotmkwERPxLRXo5q6dmCnFUVdWzie5OB3YVaBb0rdvlkk2HB7FP7y+pA9IkepwIvLq+3QdtvQa8RV/",
+	"9cT73u7+I5r6jxxMBNeA8UKWhlBzDsgL0fMDYQ08j7n7I7Q82CxwIqKa8ysqHy19akTkK1zrSq+APAes",
+	"qImAJbtCXSHy8e0tvXhye1vCk1PcdLjvoBfVHH/RgaNX8exE2E1i2bSG4+GIZjgeHtHBkZkBRsM8b9V4",
+	"NVK11AJBWxOsMivpHBNhpAzhZsHjhd9DXobxuXC6I3p6kHhgsxmJEZiuCe0LZAZYTCkPXMzHlFpd5nY3",
+	"WbGF/eLlK8sNGqkI8P9qmQXFz7UMg9qvm9kAB5HFhfCKNv+L8sQMU0TPFjJNcq558fKVYzRpmRriucdP",
+	"Z5cNRiFXKLTMVIwDqeaH+eE8tM9a3Y8batHQetz/9R//XT/dxdkOwuAalXYcZTQYDoa+CEGwFQ/GwdFg",
+	"ODgiZc4sSH4cOofW7/bzHFvU3VOhbyyqj4ZDu8op5gYkdZawSknKr/E5cFNW25IO4PylvlpwUE1Npkro",
+	"v6JxLrtgowXEo+Hw3mqtak7BllKryxZUHqCQ88Sh1PZagfphW/l9VegH4zdvw0BnyyVT62Ac/GgVSQs4",
+	"+TKtOGNzbZUMT9a39uVDy+LX+66u559FiSc1M2HxgtIeGAkE7dQCZv9zmapW2oRwMjwqe7m0rvavyBKq",
+	"w/iUC26BWFuoqc73s1pq++7R7ndbioK37ZKC6tu3yfWoyJbWnZvlsiHI8ho70gM2srTh1NeruAo8jUWr",
+	"D19E42pnJiJ/m1X1N/cSGUBmITXmlTbWrioj0PAts2InLyh0eTAkU4HriZX9+WQ96VPvqnldhYXje1rZ",
+	"Zyw7PXCMvLGFSxLVe5S9aV+08pHDvGnPu3D3oxu7KrzH3lzn996ba2e+e7Ub1zawHrIHV9NtmFYT8hPy",
+	"mlhtsnSkOX3DdEF8YZgy3zCD7eXiW8ow94Gm6nbbAci3InkIMNzBtscuPwM6BG2PL0vhH5IL5yKN/hlB",
+	"z7nhG0WL/2yULEadPb5+KWYJOnpJnYwe3RWHPBDrY5+9DYes97hAlFcURVamXeHKHGxZdVdQtZ8watZ0",
+	"7aJ5mQRxQ0yPoh4+BO1rBwzempA8Qn0uNArNDb/GdN0Fc5Hk0dmk6/F7bI5NQDfy4z8Q5rzh3P3CXOs+",
+	"95WuJzLdZ+e5PQ74umaoegcG1xsmbhdgm0V/9wVbTqRG28zN+av1hPtP/vYBFb96wV+L5tdZ8tcsLrtn",
+	"lfB4H5Ww0viOXhntfqXWKIRe2kN9LPuffUpltVBP/4pGbzRTrKiopb5VaKlFomKnllpd6NIvVT3vIWjX",
+	"XcNKMPvxvBJcjwZwWjTv8+2hyC05EbFe+a40ji+M21RW0nOd435TXfUVe1UnpmBKyRurBJOHWRtSSwW2",
+	"8ymgOAt5UjYUvucQ5SkSJMZ811NysUQamYoXf2NphpEPWFDWTzZ1R9NSyj/0Hcc0idp4NfROL16cnUGK",
+	"xqqpVkWup5Odnp8BS7UEOZtZwRB9Q57AKIQo30Jnhd/dF6jkcb2yxW8ETE+EAwZmFhr9fEvRHKn4tNBS",
+	"IxXKc3In4cr4VYhe+OI3WtyJ6FVCKDWkq61I4WcK8FBUV+Ee1AgngkpopmvLttuth3LrflzrYccbm72A",
+	"93yl7MfbbqH4JSTJAW6fhUW0jNn9t0nVLRuySxBVdna3rnCyhxi0ENNus1qjc2aaEgmuYYXKNT2CnjdM",
+	"NnbWwXYYCY92+yaojlMpe6/9/HZPJFqzgIwkjlerObN7tRPkDZ74wHCfzSji6DT0nLoLVHgQAtMxCvKx",
+	"SpWgeu6ij4SOpnQs928XJsXrv6iky+it5WEUeQ1NMP/G8Sb3SNRyrzdUy4dWJ3NyOWqlaCVZCY0r4ovT",
+	"LHGNvJqc8wpxRf1PGi8TA7XDzlI23+yJ0oWWn+wbN9idSPx+CmGtvWYjn0dkabqRRONzAxopMP53H6Z+",
+	"s1FUHXzHpopfMWqHbFn4Pq00g3pNswOmXl5sf7OYd+WrVJM4R9Vsy0cnG5kpo3qKyGjvVpv1ao8dynLN",
+	"TPqiGn801fhHqw2yNC0XoKIZl7pEUzM+/KO0z95tdebW64/LlFWeDKDe0aDep9i1csuMDx2XOvBEkBL8",
+	"lQYdy5ULmB4Pj/PsGEj5FZJ667Jcat1ZB/DaQlFVj8NKFNuqyNV3ql3lKZ/dd5X3Mxopocd8ulle66yQ",
+	"Vazc0/Oz5y6cu6HE+pjI8fDIxTgPdih0n5c+V7kuY4+nN3v7P6iRXhYctYfiqn6HfxtOczw83v1GtZ3y",
+	"p2dNv6JRHK+rSSbvw5uKoPdeTKqSwVLpAd7S9K1gZtVmChbRzOSJvWhNTEuYQb1JAsWAKcHXqZmUVdkT",
+	"rgMANZ31+fS7WMKPZTz+T8saui4u+XhcpdD03rT2nThq6+bwuN5Wwet4eSLGxrUKRWezcbDPvQxBazeB",
+	"UaOAfzSk1ugFT/yQRMh6ruN2vlk5IlUfV15J8IWlfr4slRyhrG0l34uzUnrS3i7SRnOG93E0eodNp4eR",
+	"zNVqixHpc5dWeeMd31qpJU60ndlSE4ovnHaLM+6zucprRweHfZIFVh85WeB0h6Nyz3293T34YZFOu8Tk",
+	"HsvhIWo+h6Kr01RRbMJ5p7c4/Tocfd/UmmXlfr76r6+2tND6KBHAZkuaHY6NVs73RUz+ycRkpts9I04o",
+	"7CUny59cE9yHMkyoXJisk0a1TZF8ORGVZl8+rXgMNwtmgAmYBEhhUj/dJICEs1TOQS/kjQa6nATjK5jK",
+	"W3QN5Fz69pTFV2CkCzO6LLlCmu4hXN/bmukUbJ/MHnCe6H97c6BiJec9FIlEdj98YYF/Jha4Wd2zhRX+",
+	"iTXkjQt2XfzExIuW+m0qf/IVK66vSSXEVa+WGMAFd+V9LnxH5Rh0z1DeEMUlgExEySlyvh7WLvuku7RE",
+	"uga6JpKqCgsBUMbmyFNdOq5ZdVznWT8sugdQTRCjls+4bEiNMUmNyGczF5IiT1hxtawROT8in+OsgRtX",
+	"tDkRnVWbEFnuEBUVYjOZqaIfqUIniEhxcuViXvElgBa4nohGD1FXN0C1QElYuWKL0q/IJ6fdLQZUslS5",
+	"GypN/Y1QCy7m44kgCZnf8ksXROqwuK/BxyoH8GtxY1RZZNV2uQMrCx8cqW8tOfICI7oeztXyW4QSjHli",
+	"rSWqy6N7a93ljfvcSzERDVXggAjhIhO12ym0HXw4Loa9ePkqBEYr65eLCocJ74lo3DWqkRkdtnbgcCVZ",
+	"LnRSlrp6ncQS05UU43Ii7A6gPAh/T+ebt4Nq95EIeiR9NHCR4G1uRA5bXaLdFd3+ElnU5muZrO8Y9m0t",
+	"c/7TKQVhK8DDNoBPtnk1v731FRC/iJQLhN55ygSMDiqQH0+fHQ9PpsP+kydPn/aPTx4/7bMkGfWfPXs8",
+	"OsbHo6Pp42ftkA8bkJ+8e9tech2czIbxk+lT7I/iEesfs6fYf8ZOTvrD5Ek8wiezR2w03P9CyN3dADr0",
+	"n9olWYWeY7mS5Y8+k8fxSZrCp0nQ40XiMhPww8UvP8MvVH49EW6cG1ltmNxrUiGEts3pz0b91uR37Trw",
+	"hsH60jNGTfd/3njLIA+oOn7qtoUryGdLki6Ule14xheFbptCdzx8uvuFjZss7WujPSDbvP2T3jvZhwwt",
+	"9899Fspnrl2x7vrTHYZ4bhJaQH3blLun8ra0XulxivLlnZmouUXJyq1QpxyAUhrrg6pRVFXrrJ6Rcqah",
+	"13RFh7CR+Omep6TP9rxh2EwbHsAvrq9HDroroYgK1c+pYFxPRKW5lW/gXtdf2033RvOk/20Jp59b3phv",
+	"7BW8kMJILeHFxXmeNLaXSKy31vJSvVh65zf9hOli7c24dnhX29txfckf+7j5Y62eyCqXLtix5dD1OuJ6",
+	"c5k3b8mJRZC23DoenEIqY5ZClDOnJIKeRoRoya4QVCZcinTZBWF8eDh69GQwHAwHo/HT4dNhV/CqyM6q",
+	"NUM4PT8bNLoqsNWqX+27wla8v1Iy6Q9HA/Z7pvAGp5ob1AOBhhiJJ0T3hT65j7mwicuOUgtckz42aJbb",
+	"OanXgVCjIsWZpG2Ou5ahdw7bfvTyWttiwdtHcYU4Rvk2t7lhXQ5QFuU0BzhXcoqajGO6fXzKUju/R1Cq",
+	"eIHaKGakqo7oK9HfvX33PwEAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -137,14 +137,15 @@ func OpenStore(ctx context.Context, cfg Config) (licensing.Store, error) {
 	case "":
 		return nil, errors.New("the database URL has no scheme: use sqlite:PATH, file:PATH or postgres://…")
 	default:
-		return nil, fmt.Errorf("the database URL's scheme %q is not supported: use sqlite:PATH, file:PATH or postgres://…", safeScheme(scheme))
+		return nil, fmt.Errorf("the database URL's scheme %q is not supported: use sqlite:PATH, file:PATH or postgres://…", safeScheme(scheme, rest))
 	}
 }
 
-// safeScheme is a scheme fit to print: a mistyped URL may have no colon
-// where expected, and then its "scheme" is user:password@host.
-func safeScheme(s string) string {
-	if len(s) > 16 || strings.ContainsAny(s, "@/") {
+// safeScheme is a scheme fit to print: a mistyped URL may have no scheme,
+// and then what precedes the first colon is a user name (user:password@host).
+// Only a scheme followed by "//" is surely a scheme.
+func safeScheme(s, rest string) string {
+	if len(s) > 16 || strings.ContainsAny(s, "@/") || !strings.HasPrefix(rest, "//") {
 		return "…"
 	}
 	return s

@@ -101,6 +101,34 @@ type ProviderInstance struct {
 	ID       uuid.UUID
 	Name     string
 	Provider string
+	// Directory is where the instance's seats live: DirectoryLocal (this
+	// store) or DirectoryGraph (the customers' Microsoft 365 tenants). The
+	// zero value means DirectoryLocal.
+	Directory string
+	// Graph is the partner app of a graph instance (nil otherwise).
+	Graph *GraphApp
+}
+
+// The directory kinds of a provider instance.
+const (
+	DirectoryLocal = "local"
+	DirectoryGraph = "graph"
+)
+
+// IsGraph reports whether the instance's seats live in Microsoft Graph.
+func (p ProviderInstance) IsGraph() bool { return p.Directory == DirectoryGraph }
+
+// GraphApp is the partner's multitenant Entra app a graph instance signs in
+// with: its id and where to read its secret (an environment variable or a
+// file), never the secret itself.
+type GraphApp struct {
+	ClientID         string
+	ClientSecretEnv  string
+	ClientSecretFile string
+	// DefaultUsageLocation, when set (ISO 3166-1 alpha-2), is given to a
+	// user without a usage location when an assignment needs one, once,
+	// audited.
+	DefaultUsageLocation string
 }
 
 // IsMicrosoft reports whether the instance connects to Microsoft, the only

@@ -18,6 +18,12 @@ type Catalog interface {
 	User(ctx context.Context, tenant string, customerID, userID uuid.UUID) (User, error)
 	// Users returns one page of a customer's users.
 	Users(ctx context.Context, tenant string, customerID uuid.UUID, q UserQuery) (UserPage, error)
+	// Customers returns one page of the tenant's customers within q.Scope.
+	Customers(ctx context.Context, q CustomerQuery) (CustomerPage, error)
+	// ProviderInstances returns one page of the tenant's provider
+	// instances, sorted by provider, then name (both folded with
+	// FoldASCII, then as written), then id.
+	ProviderInstances(ctx context.Context, tenant string, p Page) (ProviderInstancePage, error)
 }
 
 // Directory is where seats and assignments live: the embedded store today,

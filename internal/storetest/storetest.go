@@ -33,6 +33,8 @@ func Run(t *testing.T, open func(t *testing.T) licensing.Store) {
 	t.Run("Import", func(t *testing.T) { testImport(t, open) })
 	t.Run("Catalog", func(t *testing.T) { testCatalog(t, open) })
 	t.Run("Users", func(t *testing.T) { testUsers(t, open) })
+	t.Run("Customers", func(t *testing.T) { testCustomers(t, open) })
+	t.Run("ProviderInstances", func(t *testing.T) { testProviderInstances(t, open) })
 	t.Run("Licenses", func(t *testing.T) { testLicenses(t, open) })
 	t.Run("ApplyUserLicenses", func(t *testing.T) { testApply(t, open) })
 	t.Run("Concurrency", func(t *testing.T) { testConcurrency(t, open) })
