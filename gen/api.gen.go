@@ -5826,7 +5826,7 @@ var swaggerSpec = []string{
 	"qImAJbtCXSHy8e0tvXhye1vCk1PcdLjvoBfVHH/RgaNX8exE2E1i2bSG4+GIZjgeHtHBkZkBRsM8b9V4",
 	"NVK11AJBWxOsMivpHBNhpAzhZsHjhd9DXobxuXC6I3p6kHhgsxmJEZiuCe0LZAZYTCkPXMzHlFpd5nY3",
 	"WbGF/eLlK8sNGqkI8P9qmQXFz7UMg9qvm9kAB5HFhfCKNv+L8sQMU0TPFjJNcq558fKVYzRpmRriucdP",
-	"Z5cNRiFXKLTMVIwDqeaH+eE8tM9a3Y8batHQetz/9R//XT/dxdkOwuAalXYcZTQYDoa+CEGwFQ/GwdFg",
+	"Z5cNRiFXKLTMVIwDqeaH+eE8tM9a3Y8batHQetz/9R//XT/dxdkOwuAalXYcZTQYDYa+CEGwFQ/GwdFg",
 	"ODgiZc4sSH4cOofW7/bzHFvU3VOhbyyqj4ZDu8op5gYkdZawSknKr/E5cFNW25IO4PylvlpwUE1Npkro",
 	"v6JxLrtgowXEo+Hw3mqtak7BllKryxZUHqCQ88Sh1PZagfphW/l9VegH4zdvw0BnyyVT62Ac/GgVSQs4",
 	"+TKtOGNzbZUMT9a39uVDy+LX+66u559FiSc1M2HxgtIeGAkE7dQCZv9zmapW2oRwMjwqe7m0rvavyBKq",
