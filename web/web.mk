@@ -40,6 +40,7 @@ browser-tools:
 # after the test or by timeout(1) at the latest).
 test-browser: web-tools
 	@if [ ! -x $(CHROMIUM) ]; then \
+		if [ -n "$$REQUIRE_BROWSER" ]; then echo "test-browser: FAILED — REQUIRE_BROWSER is set but $(CHROMIUM) is not installed ('make browser-tools')." >&2; exit 1; fi; \
 		echo ""; \
 		echo "NOTE: the browser tests (web/tests, Playwright in Chromium) were SKIPPED: $(CHROMIUM) is not installed."; \
 		echo "      'make browser-tools' installs it (apt-get); .ci/run does and runs them."; \
