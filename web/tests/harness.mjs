@@ -15,11 +15,17 @@ export const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
 export const LICENSESD = process.env.LICENSESD || "";
 const SERVER_LIFETIME_SECONDS = 300;
 
-/** Why the browser tests cannot run here, or "" when they can. */
+/**
+ * Why the browser tests cannot run here, or "" when they can. With
+ * REQUIRE_BROWSER set (CI) a missing browser or server is a failure, not a
+ * skip.
+ */
 export function skipReason() {
-  if (!fs.existsSync(CHROMIUM)) return `${CHROMIUM} is not installed (make browser-tools installs it)`;
-  if (!LICENSESD || !fs.existsSync(LICENSESD)) return "LICENSESD does not name a built licensesd (make test-browser builds one)";
-  return "";
+  let why = "";
+  if (!fs.existsSync(CHROMIUM)) why = `${CHROMIUM} is not installed (make browser-tools installs it)`;
+  else if (!LICENSESD || !fs.existsSync(LICENSESD)) why = "LICENSESD does not name a built licensesd (make test-browser builds one)";
+  if (why && process.env.REQUIRE_BROWSER) throw new Error(`REQUIRE_BROWSER is set, but ${why}`);
+  return why;
 }
 
 /** Where screenshots go: the test output folder (gitignored). */
