@@ -1,7 +1,7 @@
 // The license editor at /ui/ in a real browser against a real licensesd.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { launch, newPage, screenshot, skipReason, startDemo } from "./harness.mjs";
+import { accessibilityViolations, launch, newPage, screenshot, skipReason, startDemo } from "./harness.mjs";
 
 const skip = skipReason();
 if (skip) console.log(`# SKIPPED the browser tests of /ui/: ${skip}`);
@@ -239,6 +239,28 @@ describe("the license editor", { skip: skip || false }, () => {
       await screenshot(page, "narrow-audit");
       assert.deepEqual(unexpected(problems), []);
       await context.close();
+    }));
+
+  test("axe-core finds no WCAG 2.1 A/AA violation: sign-in, users, editor with an error, audit, at 1280 and 360 px", () =>
+    withServer(async (server) => {
+      for (const viewport of [{ width: 1280, height: 900 }, { width: 360, height: 780 }]) {
+        const { page, context } = await newPage(browser, viewport);
+        await page.goto(server.url + "/ui/");
+        assert.deepEqual(await accessibilityViolations(page), [], `sign-in at ${viewport.width} px`);
+        await signIn(page, server);
+        await page.getByLabel("Customer", { exact: true }).selectOption({ label: "Fabrikam" });
+        await page.locator("#users-page").filter({ hasText: "30 users" }).waitFor();
+        assert.deepEqual(await accessibilityViolations(page), [], `users at ${viewport.width} px`);
+        await openUser(page, "ada", "Ada Lovelace");
+        await page.getByRole("checkbox", { name: "Exchange Online (Plan 1)", exact: true }).check();
+        await page.getByRole("button", { name: "Save", exact: true }).click();
+        await page.getByRole("alert").waitFor();
+        assert.deepEqual(await accessibilityViolations(page), [], `editor with an error at ${viewport.width} px`);
+        await page.getByRole("button", { name: "Audit", exact: true }).click();
+        await page.getByRole("row").filter({ hasText: "Failed" }).first().waitFor();
+        assert.deepEqual(await accessibilityViolations(page), [], `audit at ${viewport.width} px`);
+        await context.close();
+      }
     }));
 
   test("the page's answers carry a strict policy; a wrong token is refused with the correlation id", () =>

@@ -119,3 +119,19 @@ export async function screenshot(page, name) {
   await page.screenshot({ path: file, fullPage: true });
   return file;
 }
+
+const axeSource = fs.readFileSync(path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../node_modules/axe-core/axe.min.js"), "utf8");
+
+/**
+ * The WCAG 2.1 A/AA violations axe-core finds on the page as it is now,
+ * one line each. axe is evaluated through the DevTools protocol, which the
+ * page's policy does not govern (the page itself allows no inline script).
+ */
+export async function accessibilityViolations(page) {
+  await page.evaluate(axeSource);
+  const violations = await page.evaluate(async () => {
+    const r = await window.axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } });
+    return r.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`);
+  });
+  return violations;
+}
