@@ -110,6 +110,7 @@ func TestHeadersAndTypes(t *testing.T) {
 		{"/docs/init.js", "text/javascript; charset=utf-8", cspDocs, "no-cache"},
 		{"/docs/swagger-ui-bundle.js", "text/javascript; charset=utf-8", cspDocs, "no-cache"},
 		{"/docs/swagger-ui.css", "text/css; charset=utf-8", cspDocs, "no-cache"},
+		{"/docs/docs.css", "text/css; charset=utf-8", cspDocs, "no-cache"},
 		{"/openapi.yaml", "application/yaml; charset=utf-8", cspNone, "no-cache"},
 		{"/openapi.json", "application/json; charset=utf-8", cspNone, "no-cache"},
 	}
@@ -310,4 +311,29 @@ func TestIncompleteBuildIsRefused(t *testing.T) {
 			}
 		})
 	}
+}
+
+// What wrapping costs a request to the API: the path test in front of it.
+func BenchmarkWrapAPIPath(b *testing.B) {
+	specJSON, err := gen.GetSpecJSON()
+	if err != nil {
+		b.Fatal(err)
+	}
+	h, err := New(Config{SpecYAML: api.OpenAPIYAML, SpecJSON: specJSON})
+	if err != nil {
+		b.Fatal(err)
+	}
+	noop := http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})
+	wrapped := h.Wrap(noop)
+	req := httptest.NewRequest(http.MethodPatch, "/v1/Customers/9c1b7f0e-52a3-4f36-8d6a-3e0f9b8a7c21/users/1a2b3c4d-0000-4000-8000-000000000001/licenses", nil)
+	b.Run("direct", func(b *testing.B) {
+		for b.Loop() {
+			noop.ServeHTTP(nil, req)
+		}
+	})
+	b.Run("wrapped", func(b *testing.B) {
+		for b.Loop() {
+			wrapped.ServeHTTP(nil, req)
+		}
+	})
 }

@@ -8,7 +8,8 @@
 //
 // Output:
 //   ui/index.html, ui/assets/*        the editor (Vite, minified, no source maps)
-//   docs/index.html, docs/init.js     the API reference page and its start-up script
+//   docs/index.html, docs/init.js,    the API reference page, its start-up script
+//   docs/docs.css                     and its style sheet
 //   docs/swagger-ui-bundle.js.gz,     Swagger UI from swagger-ui-dist, stored gzipped
 //   docs/swagger-ui.css.gz            (1.9 MB of text, 0.5 MB compressed); served as
 //                                     is to browsers that take gzip. The check compares
@@ -100,7 +101,7 @@ async function buildAll(dir) {
       lib: { entry: path.join(web, "src/docs/init.ts"), formats: ["iife"], name: "userlicensesDocs", fileName: () => "init.js" },
     },
   });
-  fs.copyFileSync(path.join(web, "src/docs/index.html"), path.join(dir, "docs/index.html"));
+  for (const f of ["index.html", "docs.css"]) fs.copyFileSync(path.join(web, "src/docs", f), path.join(dir, "docs", f));
   const swagger = path.join(web, "node_modules/swagger-ui-dist");
   for (const f of ["swagger-ui-bundle.js", "swagger-ui.css"]) {
     const body = stripSourceMap(fs.readFileSync(path.join(swagger, f), "utf8"));
