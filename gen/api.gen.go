@@ -405,6 +405,9 @@ type XCorrelationId = openapi_types.UUID
 // XTenant defines model for XTenant.
 type XTenant = string
 
+// BadGateway The published error body.
+type BadGateway = ErrorResponse
+
 // BadRequest The published error body.
 type BadRequest = ErrorResponse
 
@@ -2765,6 +2768,11 @@ type GetCustomerLicensesResponse500Headers struct {
 	XCorrelationId *openapi_types.UUID
 }
 
+// GetCustomerLicensesResponse502Headers the declared response headers of an HTTP 502 response for GetCustomerLicenses
+type GetCustomerLicensesResponse502Headers struct {
+	XCorrelationId *openapi_types.UUID
+}
+
 // GetCustomerLicensesResponse503Headers the declared response headers of an HTTP 503 response for GetCustomerLicenses
 type GetCustomerLicensesResponse503Headers struct {
 	RetryAfter     *int32
@@ -2786,6 +2794,8 @@ type GetCustomerLicensesResponse struct {
 	JSON404 *NotFound
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalServerError
+	// JSON502 the response for an HTTP 502 `application/json` response
+	JSON502 *BadGateway
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
@@ -2800,6 +2810,8 @@ type GetCustomerLicensesResponse struct {
 	Headers404 *GetCustomerLicensesResponse404Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *GetCustomerLicensesResponse500Headers
+	// Headers502 the parsed response headers for an HTTP 502 response
+	Headers502 *GetCustomerLicensesResponse502Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *GetCustomerLicensesResponse503Headers
 }
@@ -2832,6 +2844,11 @@ func (r GetCustomerLicensesResponse) GetJSON404() *NotFound {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r GetCustomerLicensesResponse) GetJSON500() *InternalServerError {
 	return r.JSON500
+}
+
+// GetJSON502 returns the response for an HTTP 502 `application/json` response
+func (r GetCustomerLicensesResponse) GetJSON502() *BadGateway {
+	return r.JSON502
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -2899,6 +2916,11 @@ type GetCustomerUsersResponse500Headers struct {
 	XCorrelationId *openapi_types.UUID
 }
 
+// GetCustomerUsersResponse502Headers the declared response headers of an HTTP 502 response for GetCustomerUsers
+type GetCustomerUsersResponse502Headers struct {
+	XCorrelationId *openapi_types.UUID
+}
+
 // GetCustomerUsersResponse503Headers the declared response headers of an HTTP 503 response for GetCustomerUsers
 type GetCustomerUsersResponse503Headers struct {
 	RetryAfter     *int32
@@ -2920,6 +2942,8 @@ type GetCustomerUsersResponse struct {
 	JSON404 *NotFound
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalServerError
+	// JSON502 the response for an HTTP 502 `application/json` response
+	JSON502 *BadGateway
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
@@ -2934,6 +2958,8 @@ type GetCustomerUsersResponse struct {
 	Headers404 *GetCustomerUsersResponse404Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *GetCustomerUsersResponse500Headers
+	// Headers502 the parsed response headers for an HTTP 502 response
+	Headers502 *GetCustomerUsersResponse502Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *GetCustomerUsersResponse503Headers
 }
@@ -2966,6 +2992,11 @@ func (r GetCustomerUsersResponse) GetJSON404() *NotFound {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r GetCustomerUsersResponse) GetJSON500() *InternalServerError {
 	return r.JSON500
+}
+
+// GetJSON502 returns the response for an HTTP 502 `application/json` response
+func (r GetCustomerUsersResponse) GetJSON502() *BadGateway {
+	return r.JSON502
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -3033,6 +3064,11 @@ type GetCustomerUserLicensesResponse500Headers struct {
 	XCorrelationId *openapi_types.UUID
 }
 
+// GetCustomerUserLicensesResponse502Headers the declared response headers of an HTTP 502 response for GetCustomerUserLicenses
+type GetCustomerUserLicensesResponse502Headers struct {
+	XCorrelationId *openapi_types.UUID
+}
+
 // GetCustomerUserLicensesResponse503Headers the declared response headers of an HTTP 503 response for GetCustomerUserLicenses
 type GetCustomerUserLicensesResponse503Headers struct {
 	RetryAfter     *int32
@@ -3054,6 +3090,8 @@ type GetCustomerUserLicensesResponse struct {
 	JSON404 *NotFound
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalServerError
+	// JSON502 the response for an HTTP 502 `application/json` response
+	JSON502 *BadGateway
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
@@ -3068,6 +3106,8 @@ type GetCustomerUserLicensesResponse struct {
 	Headers404 *GetCustomerUserLicensesResponse404Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *GetCustomerUserLicensesResponse500Headers
+	// Headers502 the parsed response headers for an HTTP 502 response
+	Headers502 *GetCustomerUserLicensesResponse502Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *GetCustomerUserLicensesResponse503Headers
 }
@@ -3100,6 +3140,11 @@ func (r GetCustomerUserLicensesResponse) GetJSON404() *NotFound {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r GetCustomerUserLicensesResponse) GetJSON500() *InternalServerError {
 	return r.JSON500
+}
+
+// GetJSON502 returns the response for an HTTP 502 `application/json` response
+func (r GetCustomerUserLicensesResponse) GetJSON502() *BadGateway {
+	return r.JSON502
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -3182,6 +3227,11 @@ type UpdateCustomerUserLicensesResponse500Headers struct {
 	XCorrelationId *openapi_types.UUID
 }
 
+// UpdateCustomerUserLicensesResponse502Headers the declared response headers of an HTTP 502 response for UpdateCustomerUserLicenses
+type UpdateCustomerUserLicensesResponse502Headers struct {
+	XCorrelationId *openapi_types.UUID
+}
+
 // UpdateCustomerUserLicensesResponse503Headers the declared response headers of an HTTP 503 response for UpdateCustomerUserLicenses
 type UpdateCustomerUserLicensesResponse503Headers struct {
 	RetryAfter     *int32
@@ -3207,6 +3257,8 @@ type UpdateCustomerUserLicensesResponse struct {
 	JSON415 *UnsupportedMediaType
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalServerError
+	// JSON502 the response for an HTTP 502 `application/json` response
+	JSON502 *BadGateway
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
@@ -3227,6 +3279,8 @@ type UpdateCustomerUserLicensesResponse struct {
 	Headers415 *UpdateCustomerUserLicensesResponse415Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *UpdateCustomerUserLicensesResponse500Headers
+	// Headers502 the parsed response headers for an HTTP 502 response
+	Headers502 *UpdateCustomerUserLicensesResponse502Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *UpdateCustomerUserLicensesResponse503Headers
 }
@@ -3269,6 +3323,11 @@ func (r UpdateCustomerUserLicensesResponse) GetJSON415() *UnsupportedMediaType {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r UpdateCustomerUserLicensesResponse) GetJSON500() *InternalServerError {
 	return r.JSON500
+}
+
+// GetJSON502 returns the response for an HTTP 502 `application/json` response
+func (r UpdateCustomerUserLicensesResponse) GetJSON502() *BadGateway {
+	return r.JSON502
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -4257,6 +4316,13 @@ func ParseGetCustomerLicensesResponse(rsp *http.Response) (*GetCustomerLicensesR
 		}
 		response.JSON500 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
+		var dest BadGateway
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON502 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -4334,6 +4400,16 @@ func ParseGetCustomerLicensesResponse(rsp *http.Response) (*GetCustomerLicensesR
 			headers.XCorrelationId = &value
 		}
 		response.Headers500 = &headers
+	case rsp.StatusCode == 502:
+		var headers GetCustomerLicensesResponse502Headers
+		if values := rsp.Header.Values("X-Correlation-Id"); len(values) > 0 {
+			var value openapi_types.UUID
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Correlation-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			}
+			headers.XCorrelationId = &value
+		}
+		response.Headers502 = &headers
 	case rsp.StatusCode == 503:
 		var headers GetCustomerLicensesResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -4412,6 +4488,13 @@ func ParseGetCustomerUsersResponse(rsp *http.Response) (*GetCustomerUsersRespons
 		}
 		response.JSON500 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
+		var dest BadGateway
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON502 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -4489,6 +4572,16 @@ func ParseGetCustomerUsersResponse(rsp *http.Response) (*GetCustomerUsersRespons
 			headers.XCorrelationId = &value
 		}
 		response.Headers500 = &headers
+	case rsp.StatusCode == 502:
+		var headers GetCustomerUsersResponse502Headers
+		if values := rsp.Header.Values("X-Correlation-Id"); len(values) > 0 {
+			var value openapi_types.UUID
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Correlation-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			}
+			headers.XCorrelationId = &value
+		}
+		response.Headers502 = &headers
 	case rsp.StatusCode == 503:
 		var headers GetCustomerUsersResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -4567,6 +4660,13 @@ func ParseGetCustomerUserLicensesResponse(rsp *http.Response) (*GetCustomerUserL
 		}
 		response.JSON500 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
+		var dest BadGateway
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON502 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -4644,6 +4744,16 @@ func ParseGetCustomerUserLicensesResponse(rsp *http.Response) (*GetCustomerUserL
 			headers.XCorrelationId = &value
 		}
 		response.Headers500 = &headers
+	case rsp.StatusCode == 502:
+		var headers GetCustomerUserLicensesResponse502Headers
+		if values := rsp.Header.Values("X-Correlation-Id"); len(values) > 0 {
+			var value openapi_types.UUID
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Correlation-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			}
+			headers.XCorrelationId = &value
+		}
+		response.Headers502 = &headers
 	case rsp.StatusCode == 503:
 		var headers GetCustomerUserLicensesResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -4738,6 +4848,13 @@ func ParseUpdateCustomerUserLicensesResponse(rsp *http.Response) (*UpdateCustome
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
+		var dest BadGateway
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON502 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
@@ -4846,6 +4963,16 @@ func ParseUpdateCustomerUserLicensesResponse(rsp *http.Response) (*UpdateCustome
 			headers.XCorrelationId = &value
 		}
 		response.Headers500 = &headers
+	case rsp.StatusCode == 502:
+		var headers UpdateCustomerUserLicensesResponse502Headers
+		if values := rsp.Header.Values("X-Correlation-Id"); len(values) > 0 {
+			var value openapi_types.UUID
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Correlation-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			}
+			headers.XCorrelationId = &value
+		}
+		response.Headers502 = &headers
 	case rsp.StatusCode == 503:
 		var headers UpdateCustomerUserLicensesResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -5757,123 +5884,125 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H1bcxs3svBf6Zrvqwq1NaRIS/KFru9BcZKN4lz0RfJ6q0xXDTjTJLEaAgyAkcRkXXUez/Op8wv3l5xC",
-	"A3PjzJCULdnOWb/xMgN0N4C+d+OPIJbLlRQojA7GfwQLZAkq+vj3F1IpTJnhUpwl9pcEdaz4yv4QjIPL",
-	"BYLC3zLU5isN0d/7lef7Z0kUglTAYKZQL0AKhJsFCjDlW7BgCQgpcBCEgY4XuGR2lplUS2aCcZBlPAnC",
-	"wKxXGIwDbRQX8+Ddu3dhsGKKLdF4QF9k2sglqjYg//rq7Bt4JfhvGQJPUBg+46hgJhVBEvtXLQTcPr9i",
-	"ZhGEgWBLO2dcjhwGFmquMAnGRmV4F4jDAsRX+oPAhEzvhNVP8WHwnrM5/pwtp6j+f4Zq3b74KzZHMBIU",
-	"mkyJEAS9gAnMlFzCqIDzNxqiAHRVjF1b9gRnLEtNMB6FJYBcmKNHQRgsueDLbEl/emi5MDhHVYB7wX/H",
-	"DmC/lzewZGIN3OBSA3OQL2SaaOiNBoNHw+HwYBu4dux2YB+dtEHLbh20duDdwCt5zRNUZ0IbJmI8SzrQ",
-	"2LFJVn4c4H6gTowaE37gbvkVNaap3XYdkL+2J3/Or1GE9f28zLSBKaZSzO1OMguuQfnRoHc8PAZpFqhu",
-	"uMbOBVLF7MHdwN7N4LgGxxCBa5D0O0uBiQSma9BoDBdz4AbWMoOYCYj9gEhYsizhBlI517BkCdp3PILE",
-	"/gp83BQlQpuc9K5oXaJgwrSf2UQuGReWjySW4CyOUWu3faQyLLVA4S1brlLaKe63OJVZEsv4asXNIJbL",
-	"bsD91Nu205Ld/ohibhb28BzR6ci/j1qZvUK9kkIj8fqvWfKrI5/9Fkth0KHKVquUx0Syw39oi+8fJSL2",
-	"ydpSB0ezUfIoPp72n7Kn2D+OT076z2bH2H80fZI8mQ3xGRuNgnCDgL8ItDJtKRWdthUqw1EDUwhcXLOU",
-	"J0Q+paQVTG826P8m+FkaQCGz+QLYNeMpm6YIKY/RYgdyBhcvX8HwBJ+xx6Mn/eGjx6P+cYzYn06Pj/uj",
-	"o6fJEc5OkmePT6D3E4+V1HJm4OjxCXx7dDCGYTloCCMQiAkmg+BtGHhY1z83JcWPfvY3w7cDfZWdJcG7",
-	"t2GgDTOZfiETDMbHloX5ZfmbxZGI+K1FMnhXXdj/q3AWjIP/c1hqFIfuX31Ij//qF9Ita520X7ME/MIO",
-	"IHIkjMDuKw14jWqdE9yeIWZgxniKRO6qxrJ5cDqg8q8cbjAAAus7qaY8SVDssb/uCfdiygHYI2rkFQrL",
-	"cCxjZ4IYIBg6WBZ3YVUtd86cijVXTBgNQgJLU3mDCSiZ4gOQ5kwYVIKlF6iuUbkd8NGIlE8ObnagFwbw",
-	"DRrGU3cGUzmfYwKZsAybxEyJA/AkBGF3EmgU5gGo87M038lMJJ+AL+XaJQhpYGaB2MWHSgn8LB5N7cD9",
-	"k0fsqH88O3rcf5o8Zv0jHM6eTZ+yJ/Gjkd2M11xzy65ISiPEzIrcbdyllZUcF6ykINf98RDLXmlMd45y",
-	"QELSmu1JaWhIkEjURDW85drYZ7j73oHuve+ac7ZOJUsupfyRqTl+vPPkJ4ZLKYGmdkTLTbOpTNak9NgT",
-	"M4Kf+NcPgLxn+Jd8iTIzHw93Py/4iVswT3hC24Apxa8RbrhZcGe7amI/X1ktjiVg3AjP7cMLqwzeMA3x",
-	"gok5JgO4QJFY9ZDNGRcPQD/LCnmMr0Qh+D8eDf3cUJnc0TFhhk2ZtmdGWBJOLWlZvMDkubUU1RrYzKCC",
-	"6Ff7pX9qv0SgMZYi0QM4FZCtEqtCcw0EPyZws5ApqV60JsYKupDUcIUrZLkWzjVoNkPouc88weVKWlIc",
-	"bNC+MnNTS75wkNiTf8O4hX9m9T0CnYt5h6+iYagOW229+1j1V4JlZiEV/x2Tj7fe1VndQk+RKStoc3Vl",
-	"ybXmYh7CkqWWLpiEMGVJugbN5wITu354u7JWwcZ6vH79un+amYU1aWNmsN10YeUTVqAT5MSgM43Qi74m",
-	"cKKD+gK1mEf3sgQ6W1njCJOfMOHskmb5eEtRzA40Pdj52/m3PTDRJizRvfOiQojTeKfW8P1RzpvraC0o",
-	"xx4Lk5jlMJMyK8sH7B8zMlRzpJi+woTU4p5TKyD6juwAt+qlSUYLEBup2ndSpLNpZO0tU6jbZFQQSCTu",
-	"CYJB07wONxW2tuHramc+T45E10w7DPswiBUyg8mp6fCvlMM5KSSXS26MO2zF4Jaz9q3Uap3hfhypuzHx",
-	"DzuNsZWE/omvNNmAg22jvKdPNXel7oSW331shbFUyV6j2y3L3KjNVWWGljLxPnIUVrK8CU615agV8z2w",
-	"utRSXmP1t7cts7W4/u7FzbgTTYVMt+O43ty4/tSHzv4tjrgn6rjCF7yi0GMCMnEl5I2wLGRBtvQ+6r+P",
-	"UEwzzQVqDSpLEXQWL4CRPT1TaBU+Zg48fLrQ86zykSK7Rk0sawNIWNlZDC7t4edGEzvOGbR9gLw9rLTC",
-	"ShsDlmxNXFuj/Ukp+6180J4GmlzIwlEagpYgRbqGKNaryA+kaQSzwKVdIJGlXkF0/riWBSq8qLtOZDkv",
-	"nwET67YNsPd83Twgf8LzAJqNFnkvfJwz666b++Llq722s77KugG/ePmqwrd2Q0qibJdWkMvUC/e0c4zm",
-	"PtY3AYFZSojQi79NeVXlN8XMYT3OVePOYTOu1Bo+cOQuWY6c/gNjY9HbALyVYl6a2zMhnNvcqos5pNBb",
-	"ZdOU6wUmoFeYplzMD6r88FzJGEn5DMLgIotjTNAC5Q5lKyPModLnbI7tegoFiSxI5Mb357apZ1idj4uM",
-	"IL20ukRztFeC2FXu/+fLVYpLFMZjx9IbttZgN8rBc7jClaH9aDcBM3zKU27WZII6/lvSYsFW+22xBdM/",
-	"461px/X1AsnF6MNisVyi9jYageuFjx90KmWKTPhRzxVec5npO4zs7antQ1OgrosteAYq3Bh26BAE3ljl",
-	"asaVD6zkA+xzpuyMHgamFFuTpGRzLmiBzmvB5m3jnbe9Y8eWhqUvZNYWlClikzleS2biRQgsVlJra+kS",
-	"hjqE2A5AUs8aPaPhcDgcu5g6BSToPW8G05/OQo4qax+BNjxNwWCaavuqWx3vYqY1msk0lTe6xgT3sW09",
-	"knYWvQVJQsVuY4XksmWmXETQ/HcMXfA4KkkW3RmWTdZIW6FjRWtw11aqub/r56iN1+WO2CYFTksR7u0B",
-	"F1uDntep8mBSG4dwker8veL8X3O8gaVMMD1oY0vLFRPrbilFmoQf0z88cLHrMjx3sgdv4R0KA0naD7UU",
-	"3ksrkYp4qdcfE64wNlun/cTKSqsoryzftp1mpXLbbnM676xG8a+0J4ZU6+aGSbhepWzLhrFD0hD0XLdd",
-	"xu8hv2XnxrAPnisuYr5i6U6YrbnU56IL5rYFqJKjbbpdi5JbYeM/ApYk3KUOnFcoPmOpxrYI88XLV5sr",
-	"56S/NSSsNeIkgSb2njPx3KL1vIKbAZwJYHB+evni+4kgd5AzEUhTi5xs4PoCU4yNtVycrcHJgfWcxvNi",
-	"YTPQ7daG8BlMRNPvkruD89Bym4uVGe0cITETXihNEZh2nsIQluy2NwyB2DH86z//C3SmVygSTOhbLIXO",
-	"lpgcQK8GD/ACZzK5Dt5DjuVj7wI/B9Z7IJV+AFjK9elWrjZWvmdZzIHlgXohszShn6FHcBxUbZym0iV2",
-	"WDTVk78PsjVR8vghbTYnRcucCL/JD/az5fKttWvFCcdyI+psWjwTksmeacrouP99QOdgF3hTmc0X5t5n",
-	"32CObo1qW3MXK9zHxqoKKTpNXwytT21oOaZWNbP2Nqxq2snnYFw5XDpMq09m7PwJLZs9znJ+kr8c4U9+",
-	"hIul+LBj/Fkc4RKXL8f4vY9xPbbcntVfnBlKIHOhi5aTfJcw6Fl7FFQqThhbJXqBbr69zmhtss25v6Fv",
-	"U7dmHgkdo2CKSz9vHGfKpyHsnCtPo2va2CnX1hYThnHBxZymSygfMcfWvVufFLg/inXI9j6U3oZcFxm4",
-	"HRgUJ7Wagde2Tt9fXp7nHvhYUlyaGVC4UqiR7EzQK4z5jMctMDc2fssp89kRzantP5ZWbti7rs2mZlri",
-	"2bb1v0eWmsW2KIRCnaXGqaMrJafY3Pa64/VIXkXOF7ugada7vQx+qDZQzzt4a2sJTr7ziB3dMF9rYEVg",
-	"E/xK6U13RY8r4wkrVTx3KscJy4qZ7jl2s83RTrZZqyMq5mylZ+3ItELlT6qcUTg3T2lt8ZJt4zynUPlO",
-	"+5rFC7+5mdYy5sTrCvWEKmJqkxUcoMGGdp3yehbuLodvkUzPxbVMr3OutD8PftdOZgoMdqx7Hn1nLXm4",
-	"sRQCY6PByCbNu/0S+UDe62qRSOUNKoiZxhBwMB9AtMzdAlEIEbvR0e6zKbo8fJu1Wh0ZTg4bvwkqzn4j",
-	"K9i3pCylnHUc9JxSLQ7Y9/LQP0iSx6qyAXaIMPdcq+fVUaEy2j4LsYdd0sDpi4HyyQ2U5pq8n6XSOJef",
-	"g8XSglxhRXwxX97HfHlFCV8tYRZdKQq8Q7jFbsGi/s4yZ/Lp209SgaKMOqcG5U720FcXeSVhg0dCrmj4",
-	"wjWWh+WtMXXLYpOux1BJVsulcOikgnvVKQXmhseU8W7l8o0s8l68MZHw2YzASK0IJ3FH+fJwPBzayV1G",
-	"fAt/ayFdp8u/SpJeLVZUxBg8jer/EqkPnrshhDRkKGFC5MiEkZklyHv5EvOg2jsKLpy510d5kXX+vVU5",
-	"+tC0x7Li8qBFfzHVjVTUM+8hNDd12rbcqtZFax4Pa+phnClu1heUG0+kdVn6p5lZlN++y2H64fVlo5js",
-	"h9eXcOpT/X36gSuBznRuarhUe5+BP4BvXTnbGCZB7cVx/uAflGP9bhIMJuJFyvhSj30ONsVtKFXtIITI",
-	"FTlG0KOycPwtY2ml2NE+oWSKOoKeS3SUCqI88B4dhBMRlfkCEfRywpbitnyaaiTtiHi7ilwY06FjRRdB",
-	"Xa7VwpiVy8PnYiZzNYHFplROKUBcbIAl4+QUcAwwU6kfRI8PD+fcLLLpIJbLw2pZdV9qfVgdpOHmCE7J",
-	"16BYbPqU5rSpenhV84Ud9YUbFV5cnMPp+VmZSzcRf3FMtJp96qPk+dR/oeCw89awBDRP6OmUozBUVmw5",
-	"m8yotmkwERPxLRXo5q6dmCnFUVdWzie5OB3YVaBb0rdvlkk2HB7FP7y+pA9IkepwIvLq+3QdtvQa8RV/",
-	"9cT73u7+I5r6jxxMBNeA8UKWhlBzDsgL0fMDYQ08j7n7I7Q82CxwIqKa8ysqHy19akTkK1zrSq+APAes",
-	"qImAJbtCXSHy8e0tvXhye1vCk1PcdLjvoBfVHH/RgaNX8exE2E1i2bSG4+GIZjgeHtHBkZkBRsM8b9V4",
-	"NVK11AJBWxOsMivpHBNhpAzhZsHjhd9DXobxuXC6I3p6kHhgsxmJEZiuCe0LZAZYTCkPXMzHlFpd5nY3",
-	"WbGF/eLlK8sNGqkI8P9qmQXFz7UMg9qvm9kAB5HFhfCKNv+L8sQMU0TPFjJNcq558fKVYzRpmRriucdP",
-	"Z5cNRiFXKLTMVIwDqeaH+eE8tM9a3Y8batHQetz/9R//XT/dxdkOwuAalXYcZTQYDYa+CEGwFQ/GwdFg",
-	"ODgiZc4sSH4cOofW7/bzHFvU3VOhbyyqj4ZDu8op5gYkdZawSknKr/E5cFNW25IO4PylvlpwUE1Npkro",
-	"v6JxLrtgowXEo+Hw3mqtak7BllKryxZUHqCQ88Sh1PZagfphW/l9VegH4zdvw0BnyyVT62Ac/GgVSQs4",
-	"+TKtOGNzbZUMT9a39uVDy+LX+66u559FiSc1M2HxgtIeGAkE7dQCZv9zmapW2oRwMjwqe7m0rvavyBKq",
-	"w/iUC26BWFuoqc73s1pq++7R7ndbioK37ZKC6tu3yfWoyJbWnZvlsiHI8ho70gM2srTh1NeruAo8jUWr",
-	"D19E42pnJiJ/m1X1N/cSGUBmITXmlTbWrioj0PAts2InLyh0eTAkU4HriZX9+WQ96VPvqnldhYXje1rZ",
-	"Zyw7PXCMvLGFSxLVe5S9aV+08pHDvGnPu3D3oxu7KrzH3lzn996ba2e+e7Ub1zawHrIHV9NtmFYT8hPy",
-	"mlhtsnSkOX3DdEF8YZgy3zCD7eXiW8ow94Gm6nbbAci3InkIMNzBtscuPwM6BG2PL0vhH5IL5yKN/hlB",
-	"z7nhG0WL/2yULEadPb5+KWYJOnpJnYwe3RWHPBDrY5+9DYes97hAlFcURVamXeHKHGxZdVdQtZ8watZ0",
-	"7aJ5mQRxQ0yPoh4+BO1rBwzempA8Qn0uNArNDb/GdN0Fc5Hk0dmk6/F7bI5NQDfy4z8Q5rzh3P3CXOs+",
-	"95WuJzLdZ+e5PQ74umaoegcG1xsmbhdgm0V/9wVbTqRG28zN+av1hPtP/vYBFb96wV+L5tdZ8tcsLrtn",
-	"lfB4H5Ww0viOXhntfqXWKIRe2kN9LPuffUpltVBP/4pGbzRTrKiopb5VaKlFomKnllpd6NIvVT3vIWjX",
-	"XcNKMPvxvBJcjwZwWjTv8+2hyC05EbFe+a40ji+M21RW0nOd435TXfUVe1UnpmBKyRurBJOHWRtSSwW2",
-	"8ymgOAt5UjYUvucQ5SkSJMZ811NysUQamYoXf2NphpEPWFDWTzZ1R9NSyj/0Hcc0idp4NfROL16cnUGK",
-	"xqqpVkWup5Odnp8BS7UEOZtZwRB9Q57AKIQo30Jnhd/dF6jkcb2yxW8ETE+EAwZmFhr9fEvRHKn4tNBS",
-	"IxXKc3In4cr4VYhe+OI3WtyJ6FVCKDWkq61I4WcK8FBUV+Ee1AgngkpopmvLttuth3LrflzrYccbm72A",
-	"93yl7MfbbqH4JSTJAW6fhUW0jNn9t0nVLRuySxBVdna3rnCyhxi0ENNus1qjc2aaEgmuYYXKNT2CnjdM",
-	"NnbWwXYYCY92+yaojlMpe6/9/HZPJFqzgIwkjlerObN7tRPkDZ74wHCfzSji6DT0nLoLVHgQAtMxCvKx",
-	"SpWgeu6ij4SOpnQs928XJsXrv6iky+it5WEUeQ1NMP/G8Sb3SNRyrzdUy4dWJ3NyOWqlaCVZCY0r4ovT",
-	"LHGNvJqc8wpxRf1PGi8TA7XDzlI23+yJ0oWWn+wbN9idSPx+CmGtvWYjn0dkabqRRONzAxopMP53H6Z+",
-	"s1FUHXzHpopfMWqHbFn4Pq00g3pNswOmXl5sf7OYd+WrVJM4R9Vsy0cnG5kpo3qKyGjvVpv1ao8dynLN",
-	"TPqiGn801fhHqw2yNC0XoKIZl7pEUzM+/KO0z95tdebW64/LlFWeDKDe0aDep9i1csuMDx2XOvBEkBL8",
-	"lQYdy5ULmB4Pj/PsGEj5FZJ667Jcat1ZB/DaQlFVj8NKFNuqyNV3ql3lKZ/dd5X3Mxopocd8ulle66yQ",
-	"Vazc0/Oz5y6cu6HE+pjI8fDIxTgPdih0n5c+V7kuY4+nN3v7P6iRXhYctYfiqn6HfxtOczw83v1GtZ3y",
-	"p2dNv6JRHK+rSSbvw5uKoPdeTKqSwVLpAd7S9K1gZtVmChbRzOSJvWhNTEuYQb1JAsWAKcHXqZmUVdkT",
-	"rgMANZ31+fS7WMKPZTz+T8saui4u+XhcpdD03rT2nThq6+bwuN5Wwet4eSLGxrUKRWezcbDPvQxBazeB",
-	"UaOAfzSk1ugFT/yQRMh6ruN2vlk5IlUfV15J8IWlfr4slRyhrG0l34uzUnrS3i7SRnOG93E0eodNp4eR",
-	"zNVqixHpc5dWeeMd31qpJU60ndlSE4ovnHaLM+6zucprRweHfZIFVh85WeB0h6Nyz3293T34YZFOu8Tk",
-	"HsvhIWo+h6Kr01RRbMJ5p7c4/Tocfd/UmmXlfr76r6+2tND6KBHAZkuaHY6NVs73RUz+ycRkpts9I04o",
-	"7CUny59cE9yHMkyoXJisk0a1TZF8ORGVZl8+rXgMNwtmgAmYBEhhUj/dJICEs1TOQS/kjQa6nATjK5jK",
-	"W3QN5Fz69pTFV2CkCzO6LLlCmu4hXN/bmukUbJ/MHnCe6H97c6BiJec9FIlEdj98YYF/Jha4Wd2zhRX+",
-	"iTXkjQt2XfzExIuW+m0qf/IVK66vSSXEVa+WGMAFd+V9LnxH5Rh0z1DeEMUlgExEySlyvh7WLvuku7RE",
-	"uga6JpKqCgsBUMbmyFNdOq5ZdVznWT8sugdQTRCjls+4bEiNMUmNyGczF5IiT1hxtawROT8in+OsgRtX",
-	"tDkRnVWbEFnuEBUVYjOZqaIfqUIniEhxcuViXvElgBa4nohGD1FXN0C1QElYuWKL0q/IJ6fdLQZUslS5",
-	"GypN/Y1QCy7m44kgCZnf8ksXROqwuK/BxyoH8GtxY1RZZNV2uQMrCx8cqW8tOfICI7oeztXyW4QSjHli",
-	"rSWqy6N7a93ljfvcSzERDVXggAjhIhO12ym0HXw4Loa9ePkqBEYr65eLCocJ74lo3DWqkRkdtnbgcCVZ",
-	"LnRSlrp6ncQS05UU43Ii7A6gPAh/T+ebt4Nq95EIeiR9NHCR4G1uRA5bXaLdFd3+ElnU5muZrO8Y9m0t",
-	"c/7TKQVhK8DDNoBPtnk1v731FRC/iJQLhN55ygSMDiqQH0+fHQ9PpsP+kydPn/aPTx4/7bMkGfWfPXs8",
-	"OsbHo6Pp42ftkA8bkJ+8e9tech2czIbxk+lT7I/iEesfs6fYf8ZOTvrD5Ek8wiezR2w03P9CyN3dADr0",
-	"n9olWYWeY7mS5Y8+k8fxSZrCp0nQ40XiMhPww8UvP8MvVH49EW6cG1ltmNxrUiGEts3pz0b91uR37Trw",
-	"hsH60jNGTfd/3njLIA+oOn7qtoUryGdLki6Ule14xheFbptCdzx8uvuFjZss7WujPSDbvP2T3jvZhwwt",
-	"9899Fspnrl2x7vrTHYZ4bhJaQH3blLun8ra0XulxivLlnZmouUXJyq1QpxyAUhrrg6pRVFXrrJ6Rcqah",
-	"13RFh7CR+Omep6TP9rxh2EwbHsAvrq9HDroroYgK1c+pYFxPRKW5lW/gXtdf2033RvOk/20Jp59b3phv",
-	"7BW8kMJILeHFxXmeNLaXSKy31vJSvVh65zf9hOli7c24dnhX29txfckf+7j5Y62eyCqXLtix5dD1OuJ6",
-	"c5k3b8mJRZC23DoenEIqY5ZClDOnJIKeRoRoya4QVCZcinTZBWF8eDh69GQwHAwHo/HT4dNhV/CqyM6q",
-	"NUM4PT8bNLoqsNWqX+27wla8v1Iy6Q9HA/Z7pvAGp5ob1AOBhhiJJ0T3hT65j7mwicuOUgtckz42aJbb",
-	"OanXgVCjIsWZpG2Ou5ahdw7bfvTyWttiwdtHcYU4Rvk2t7lhXQ5QFuU0BzhXcoqajGO6fXzKUju/R1Cq",
-	"eIHaKGakqo7oK9HfvX33PwEAAP//",
+	"7H1bcxu30uBf6ZrdqlBfDSnSknyRax8U56Y4cbSRfHyqTFcNONMkcTQEGAAjiclx1T7u89b+wvNLvkID",
+	"c58RKVuyk3P8xssM0Gg0+t6NP4JYrtZSoDA6OP4jWCJLUNHHv7+QSmHKDJfiNLG/JKhjxdf2h+A4uFgi",
+	"KPwtQ22+0hD9fVh5fniaRCFIBQzmCvUSpEC4XqIAU74FS5aAkAJHQRjoeIkrZmeZS7ViJjgOsownQRiY",
+	"zRqD40AbxcUieP/+fRismWIrNB7QF5k2coWqC8jvX59+A68F/y1D4AkKw+ccFcylIkhi/6qFgNvn18ws",
+	"gzAQbGXnjMuRw8BCzRUmwbFRGd4F4rAA8bX+KDAh01th9VN8HLxnbIGvstUM1f/OUG26N3/NFghGgkKT",
+	"KRGCoBcwgbmSK5gUcP5GQxSArouxa9ue4JxlqQmOJ2EJIBfm4FEQBisu+Cpb0Z8eWi4MLlAV4J7z37EH",
+	"2B/kNayY2AA3uNLAHORLmSYaBpPR6NF4PN67DVw7djewj466oGU3Dlo78HbglbziCapToQ0TMZ4mPcvY",
+	"QiRrPw5wP1DviloTfiS1/Ioa09SSXQ/kb+zJX/ArFGGdnleZNjDDVIqFpSSz5BqUHw0Gh+NDkGaJ6ppr",
+	"7N0gVcwe3A3s7QyOa3AMEbgGSb+zFJhIYLYBjcZwsQBuYCMziJmA2A+ItEqWJdxAKhcaVixB+45fILG/",
+	"Yj1uinJBTU5612VdoGDCdJ/ZRK4YF5aPJBbhLI5Ra0c+UhmWWqDwhq3WKVGK+y1OZZbEMr5cczOK5aof",
+	"cD/1beS0Yjc/oViYpT08B3Q68u+TTmavUK+l0Ei8/muWfM8MXjOislgKg26pbL1OeUwo2/+Htuv9ozLp",
+	"/1Q4D46D/7FfSrt996/e/1YpqX71k7gp63j7miXgJx3BzzxWUsu5ge8VWy9B4dwh0+6sRnXlTyQDhUxL",
+	"AUyAXKNiRnpyn/MbGBDGmTICFbD1+isNsZ1eGCs016hWXGsuhQYuaifmKw2GcEzSlRs7Z6zQ7D2nxyqA",
+	"g2YbDddLHi9H8EqapaXVa6YhXjKxwMTudFXaN4muB2v+lf3G4SG0fc2SXx1t77A5BZXZJ2vnMDiYT5JH",
+	"8eFs+JQ9xeFhfHQ0fDY/xOGj2ZPkyXyMz9hkEjR36ReBFiUrqYgVrlEZjhqYQuDiiqWcVox2s3Vw/LZx",
+	"ON4Gr6QBFDJbLIFdMZ6yWYqQ8hgt6YGcw/nL1zA+wmfs8eTJcPzo8WR4GCMOZ7PDw+Hk4GlygPOj5Nnj",
+	"IxiUNHLw+Ai+Pdg7hnE5aAgTEIiJ3YJ3YeBh3bxqi/Gf/Oxvx+9G+jKzaH4XBtowk+kXMsHg+NDKF39m",
+	"/mbXSEgkig7eh/d5APzGjiByKIzAHnoNeIVqkyPcMjhmYM54+iAE9p1UM54kKD7d4S+mHIHln0ZeorDS",
+	"gM64IOnkT6Rdu7B6sGOCTv9dKCaMBiGBpam8xgSUTPEBUHMqDCrB0nNiQY4CPhmS8snBzQ70wgi+QcN4",
+	"6s5gKhcLTCATVpoSRyvXADwJQVhKAssCHwA7r6T5TmYi+Qx8KVf9QUgDcwvENj5UqkfP4snMDjw8esQO",
+	"hofzg8fDp8ljNjzA8fzZ7Cl7Ej+aWGK84ppbdkUqFELMrD50G3fpZCWHBSsp0HV/PMSyVxrTnaMckJBM",
+	"GhJ6TfUVEomasIY3XJNg5O57z3LvnWrO2CaVLLmQ8iemFvjpzpOfGC6kBJraIS23m2cy2ZBGak/MBH7m",
+	"Xz/A4j3Dv+ArlJn5dGv384KfuGPlCU+IDJhS/ArhmlvdhijB6V9fWRWbJWDcCM/twy3tB85RJFZ3ZwvG",
+	"xQPgz7JCHuNrUQj+T4dDPzdUJnd4TJhhM6ZJU2pqsjETFqszi20WLzEhAeb+M0sljUktA9fPrcGvNsDm",
+	"BhVEv9ovwxP7JbLKqBSJHsGJgGydWEuIa6CVYgLXS5nS1LR7xorEkKwphWtkuTFl9Wg2Rxi4zzzB1Vpa",
+	"pO01dqkyc9vYOXeQWB5xzbhd1txqhgQ6F4sel1PL3zDuNNnvgz5eC5aZpVT8d0w+HWVUZ3UkMUOmrEjO",
+	"FRuyPMQihBVLLV4sHcxYkm5A84XAxO4f3qytcdfYjzdv3gxPMrNEYSz02G2BsvIJslIs5MTKM40wiL4m",
+	"cKK9+gZ1WLn3sgU6W1sbF5OfMeHsgmb5dFtRzA40Pdj5uzm9PTBRE5bo3rlWIe5pvJMs4eYnuWjvo7W1",
+	"HCMtPBssh5m4hiwfYIWJnC+K6UtMSIEeOAUEou/IYnC7XhpvtAGxkaqbkiKdzSJrmZlCMSfzg0AixYAg",
+	"GLW9JGFTtesavq6g5vPki+ibaYt/JgxihcxgcmJ63GTlcE5eydWKG+MOWzG45axDK986Z7gff/j2lfiH",
+	"nW7ZicLSa2GtxdFto3ygazz3iG+Flt99bIWxVMlOozsXD3cMormrzNBWJj7UgcJKlrfBibYctWLoB1br",
+	"WskrrP72rmO2Dg/uvXiLty7T+bS61rhpEq4/9aH3huVH3CP1uMIXvKIwYAIycSnktbAsZElW9y6Ggg80",
+	"zTLNBWoNKksRdBYvgZHlPVdoVUNm9jx8utAIrfKRIrtCTSyrASSs7SwGV/bwc6OJHecM2j5AfiFW2mul",
+	"NQIrtiGurdH+pJT9Vj5oTwNNLmTh7w5BS5Ai3UAU63XkB9I0glniym6QyFKvSjq3ascGFc7wbSeynJfP",
+	"gYlNFwHsPF8/D8if8DyAZqNN3mk9zu11V+I+f/l6J3LWl1k/4OcvX1f41nZISZRt0wpymXrunnb+7dxV",
+	"/jYgMEsJEXrx15RXVX5TzBzWw5U17hy2w4OdUSCH7pLlyNk/MDZ2eQ3AOzHmpbk9E8JFP6y6mEMKg3U2",
+	"S7leYgJ6jWnKxWKvyg/PlIyRlM8gDM6zOMYELVDuUHYywhwqfcYW2K2nUKzPgkTRGH9u23qG1fm4yAjS",
+	"C6tLtEd7LYhd5WEcvlqnuEJh/OpYes02Giyh7D2HS1wbokdLBMzwGU+52ZCx6vhviYslW+9GYkumX+GN",
+	"6V7rmyWSM9JHN2O5Qu1tNALXCx8/6EzKFJnwo54pvOIy03cY2dtTtw9N8dY+tuAZqHBj2KFDEHiNFCJR",
+	"Pj6WD7DLmbIzehiYUmxDkpItuKANOqvlDNw23lnXO3ZsaVj6QmZdsbUixJyva8VMvAyBWRtbW0uXVqhD",
+	"iO0AJPWs0TMZj8fjY5caQaELes+bwfSns5Cjyt5HoA1PUzCYptq+6nbHO6Npj+YyTeW1rjHBXWxbv0g7",
+	"i75lkbQUS8YKybnLTLmJoPnvGLocgKhEWXRnWJqskUihZ0drcNd2qk3f9XPUxetyl20bAyelCPf2gAuR",
+	"+oBeGXbq4hAu4SB/rzj/VxyvYSUTTPe62NJqzcSmX0qRJuHH9A+PXApCGWU92oG38B6FgSTtx1oKH6SV",
+	"SEW81OuPCVcYm1un/czKSqcor2zfbZRmpXIXtTmdd94MATtkSLVpE0zC9TpltxCMHZKGoOf67TJ+D2lK",
+	"WwnDPnimuIj5mqVbYbbm0pCLPpi7NqCKjq7ptm1KboUd/xGwJOEuA+SsgvE5SzV2xaLPX75u7pyT/i5o",
+	"z4yTBJrYe87Ec4vW8wpuRnAqgMHZycWLH6aC3EHORCBNLXKygetzTDE21nJxtgYnB5bLCfBioRkSd3tD",
+	"6xlNRdvvkjuO8yB0l4uVGe0cITETXijNEJh2nsIQVuxmMA6B2DH86//+P9CZXqNIMKFvsRQ6W2GyB4Ma",
+	"PMCLNZPJtfcBciwfexv4ObDeA6n0A8BS7k+/ctXY+YFlMXuWB+qlzNKEfoYBwbFXtXHaSpfYYtFUT/4u",
+	"i62JkscPabM5KVrGJTyR7+1my+WktW3HaY0lIepsVjwTksmeacr9uH86oHOwDbyZzBZLc++zN5ij26Ma",
+	"aW5jhbvYWFUhRafpi6H1uQ0tx9SqZtbOhlVNO/kzGFduLT2m1Wczdv6Cls0OZzk/yV+O8Gc/wsVWfNwx",
+	"/lMc4XItX47xBx/jemy5uzijODOUauZCFx0n+S5h0NPuKKhUnFZMWdDo5tvpjNYma879DX2buT3zi9Ax",
+	"Cqa49PPGcaZ8GsLWufKEu7aNnXJtbTFhGBdcLHwetWE8zVfr3q1P6hKzuW5AtvOh9DbkpsjV7VlBcVKr",
+	"uXpd+/TDxcVZ7oGPJcWlmQGFa4Uayc4EvcaYz3ncAXOL8DtOmc+OaE9t/7G4csPedW+ammm5zi7S/wFZ",
+	"apa3RSEU6iw1Th1dKznDNtnrntcjeRk5X+ySptls9zL4obpAPevhrZ2VVDnlETu6Zr5kxIrANviVCqr+",
+	"wixXjRVWirHuVFUVloVP/XNsZ5uTrWyzVg5WzNmJz9qR6YTKn1Q5p3Bunvza4SW7jfOc1MooLF2zeOmJ",
+	"m2ktY068rlBPqLCpNlnBAVpsaNspr+frbnP4Fmn3XFzJ9CrnSrvz4PfdaKbAYM++59F31pGxG0shMDYa",
+	"jGzjvN8vkQ/kva52Eam8RgUx0xgCjhYjiFa5WyAKIWLXOtp+NkWfh69ZcteT4eRW44mg4uw3srL6jpSl",
+	"lLOeg55jqsMB+0Ee+gdJ8lhXCGCLCHPPdXpeHRYqo+2yETvYJa01fTFQPruB0t6TD7NUWufyz2CxdCyu",
+	"sCK+mC8fYr68poSvjjCLrpQP3iHcYkmwqNSzzJl8+vaTVKAoo86pQbmTPfR1SF5JaPBIyBUNX+LG8rC8",
+	"NaZuWGzSzTFUktVyKRw6qeBedUqBueYxZbxbuXwti7wXb0wkfD4nMFIrwkncUb48HI7HdnKXEd/B3zpQ",
+	"1+vyr6JkUIsVFTEGj6P6v4TqveduCCENGUqYEDoyYWRmEfJBvsQ8qPaeggun7vVJXiuff+9Ujj427bGs",
+	"zdzr0F9MlZCKsvQdhGZTp+3KrerctPbxsKYexpniZnNOufGEWpelf5KZZfntuxymH99ctMrOfnxzASc+",
+	"1d+nH7hK9kznpoZLtfcZ+CP41hW+HcM0qL14nD/4B+VYv58Go6l4kTK+0sc+B5viNpSqthdC5MohIxhQ",
+	"uTP+lrG0UhZpn1AyRR3BwCU6SgVRHniP9sKpiMp8gQgGOWJLcVs+TdWUdkS8WUcujOmWY0UXQV3u1dKY",
+	"tcvD52IuczWBxaZUTilAXBDAinFyCjgGmKnUD6KP9/cX3Cyz2SiWq/1qdfxQar1fHaTl5ghOyNegWGyG",
+	"lObUVD28qvnCjvrCjQovzs/g5Oy0zKWbiv9yTLSafeqj5PnU/0XBYeetYQlontDTKUdhqADZcjaZURXU",
+	"aCqm4lsq5c1dOzFTiqOu7JxPcnE6sGskYFHfTSzTbDw+iH98c0EfkCLV4VTkTRTSTdjRMsbXBtYT7wfb",
+	"28hoaiOzNxVcA8ZLWRpC7Tkg7yeQHwhr4PmVuz9Cy4PNEqciqjm/ovLR0qdGSL7Eja60fMhzwIqaCFix",
+	"S9QVJB/e3NCLRzc3JTw5xk2P+w4GUc3xF+05fBXPToUlEsumNRyOJzTD4fiADo7MDDAa5nmnxquRqqWW",
+	"CNqaYJVZSeeYCiNl6NoJeBryMowvhNMd0eODxAObz0mMwGxDyz5HZoDFlPLAxeKYUqvL3O42K7awn798",
+	"bblBKxUB/lcts6D4uZZhUPu1mQ2wF9m10Lqi5n9RnphhiujZUqZJzjXPX752jCYtU0M89/j59KLFKOQa",
+	"hZaZinEk1WI/P5z79lmr+3FDnTY6j/u//s//r5/u4mwHYXCFSjuOMhlNRmNfhCDYmgfHwcFoPDogZc4s",
+	"SX7sO4fW7/bzAjvU3ROhr+1SH43HdpdTzA1IahBilZKUX+Fz4KasyyUdwPlLfV3hqJqaTDXT36NxLrug",
+	"0cnj0Xh8b7VWNadgR6nVRcdSHqDk88gtqeu1Yun7XYX6VaEfHL99FwY6W62Y2gTHwU9WkbSAky/TijO2",
+	"0FbJ8Gh9Z1/etyx+s+vuev5ZFINSTxoWLyntgZFA0E4tYPY/l6lqpU0IR+ODsiVP527/iiyhOozPueEW",
+	"iI2FmiqC/1Rbbd892P5uR/nwbVRSYP12MrmaFNnSupdYLlqCLK+x851nalnacOLrVVwFnsaiKYgvonG1",
+	"M1ORv82q+pt7iQwgs5Qa80oba1eVEWj4llmxkxcUujwYkqnA9dTK/nyygfSpd9W8rsLC8a3J7DOWne45",
+	"Rt4i4RJF9VZzb7s3rXxkP++99D7c/miDqsJ7bLF2du8t1rbmu1ebqt0G1kO2Umu7DdNqQn5CXhOrTZaO",
+	"NKdvmD6Izw1T5htmsLtc/JYyzF2gqbrdtgDyrUgeAgx3sO2xy8+ADkHb48tS+IfkwrlIo39GMHBu+FbR",
+	"4j9bJYtRb6u2X4pZgp6WYEeTR3ddQx6I9bHPQcMh6z0uEOUVRZGVaZe4Nnu37LorqNpNGLVrurbhvEyC",
+	"uCamR1EPH4L2tQMGb0xIHqEhFxqF5oZfYbrpg7lI8ujttfb4A4ijCWgjP/4jYc77Bt4vzLUmgl/peiLT",
+	"fTYQ3OGAb2qGqndgcN0wcfsAaxb93RdsOZJa3U+b81frCXef/N0DKn71gr8Oza+35K9dXHbPKuHhLiph",
+	"pUUevTLZ/kqtUQi9tIP6WHZK+5zKaqGefo9GN3piVlTUUt8qtNQiUbFXS61udOmXqp73ELTrrmElmP14",
+	"VgmuRyM4Kdr8+UZS5JacilivfVcaxxeOu1RW0nOd476prvqKvaoTUzCl5LVVgsnDrA2ppQK7+RRQnIU8",
+	"KQ2F7zlEeYoEiTHfvJZcLJFGpuLl31iaYeQDFpT1k83c0bSY8g99xzFNoi5eDYOT8xenp5CisWqqVZHr",
+	"6WQnZ6fAUi1BzudWMETfkCcwCiHKSei08Lv7ApU8rld2ao6A6alwwMDcQqOf31I0Ryo+bbTUSIXynNxJ",
+	"uDZ+F6IXvviNNncqBpUQSm3R1Y6y8IoCPBTVVbgDNsKpoBKa2cay7W7roSTdT2s9bHmj2dJ5x1fKtsrd",
+	"ForfQpIc4OgsLKJlzNJfE6u3EGSfIKpQdr+ucLSDGLQQE7VZrdE5M025CK5hjco1PYKBN0walLV3O4y0",
+	"jm77JqiOUyl7r/38bsdFdGYBGUkcr1ZzZmm1F+QGT3xguE/nFHF0GnqO3SUq3AuB6RgF+VilSlA9d9FH",
+	"Wo6mdCz3b99Kitd/UUmf0VvLwyjyGtpg/o3jde6RqOVeN1TLh1Ync3Q5bKVoJVkJjSvii9MscY282pzz",
+	"EnFN/U9aLxMDtcPOU7Zo9kTpW5af7Bs32J1Q/GEKYa0RZyufR2Rp2kii8bkBrRQY/7sPU79tFFUH37GZ",
+	"4peMulpbFr5L082gXtPsgKmXF9vf7Mr78lWqSZyTarblo6NGZsqkniIy2bkpZ73aY4uyXDOTvqjGn0w1",
+	"/slqgyxNyw2oaMalLtHWjPf/KO2z97c6c+v1x2XKKk9GUO9oUO9o7Fq5ZcaHjksdeCpICf5Kg47l2gVM",
+	"D8eHeXYMpPwSSb11WS61Pq4jeGOhqKrHYSWKbVXk6jvVywEon91fDuBnNFLCgPl0s7zWWSGrWLknZ6fP",
+	"XTi3ocT6mMjh+MDFOPe2KHR/Ln2ucuvJDk83r2h4UCO9LDjqDsVV/Q7/MZzmcHy4/Y1q4+XPz5p+RaM4",
+	"XlWTTD6ENxVB752YVCWDpdItvKPpW8HMqs0U7EIzkyf2ojUxLWJG9SYJFAOmBF+nZlJW5UC4DgDUdNbn",
+	"029jCT+V8fi/LGvou3/m03GVQtN729l34qCrm8PjelsFr+PliRiNCxiKzmbHwS43OASd3QQmrQL+yZia",
+	"qBc88WMSIeu5jrfzzcoRqfq48kqCLyz1YVjqo53QkF9Pc7++U9a1+R/EjCmjaWevaqufw4f4Jr2Pp9cp",
+	"SRZutSuJ9OlO67xXj+/G1BFaup0/U9+KL8z5Fv/dn+YSty1NH3bJL1h/4vyCky2+zR3p+naP4scFR+0W",
+	"k0cth4ew+RyKRlAzReEM59C+xU/Y4xv8ptZfK3cN1n99fUvXrU8SNGx3sdniC+nkfF8k67+/ZM10t//F",
+	"yZGdRGv5k2u1+1DmDxUlkw3UqukpUjynotJSzCcvH8P1khlgAqYBUjDWTzcNIOEslQvQS3mtgS5LwfgS",
+	"ZvIGXZs6lyQ+Y/ElGOmCmS4XrxDAO8jjD7aZemXhZ7M6nL/7P97oqNjieadGQpGlhy9c89+cazbLjm7h",
+	"nn9hPbxxgbML7Jh42VFYTnVZvpTGNVypxN7qZRwjOOeu7tDFFalOhC5Ayju1uMyUqSiZSy4KwtplsnQd",
+	"mEg3QDddUrljITPKoCG50EuPOquO61z++0VbAypWYtSLGlctQXNMgibyadaFcMkzaVyRbURemcgnX2vg",
+	"xlWTTkVvOSlElqFERenaXGaqaJSq0MkuUs9cHZtXrwmgJW6motXc1BU0UJFSElZuCaO8MHIWane9AtVS",
+	"VS6tSlN/VdWSi8XxVJBQzW+RpjsudVhcJOGDqCP4tbjKqqz+6rp1gpUVGQ7VNxYdeeUT3XDnmgzYBSUY",
+	"88TaZFQwSPciu/snd7kwYypa2sMeIcKFTGrXZmg7+Pi4GPb85esQGO2s3y6qaKZ1T0XrulSNzOiwszWI",
+	"qxVzMZ2yBterMRaZrtYZV1NhKYASNPxVo2/fjaptUSIYkMDSwEWCN7mpOu701faXmvtLilGbr2WyuWM8",
+	"urP++i+nR4SdAI+7AD66zd367Y0vzfhFpFwgDM5SJmCyV4H8cPbscHw0Gw+fPHn6dHh49PjpkCXJZPjs",
+	"2ePJIT6eHMweP+uGfNyC/Oj9u+5a8OBoPo6fzJ7icBJP2PCQPcXhM3Z0NBwnT+IJPpk/YpPx7ndabm9T",
+	"0KMy1W7vKlQjy5Usf/QpRo5P0hQ+f4MeLzKqmYAfz395Bb9QXfhUuHGuZbWT86CNhRC6iNOfjfqt3O+7",
+	"1eaGWfzSM0ZNV5hee2Mij/Q6furIwnUKYCuSLpQu7njGFx3wNh3wcPx0+wuNyzjta5MdIGteYErvHe2C",
+	"ho6L8f6q+mqukLH+Wtot5n5ueNq1+RYwd09L7mgjM+AUscy7TFGjjpL7Wz2A8hlKAa73qqZXVRO0qknK",
+	"mYZB20ceQiOJ1T1PCazdOdDQTIEewS+uR0kOuisHiQpt0WltXE9FpVGXb0ZfV3m7HQStRlD/bsmzf7Yc",
+	"ON+kLHghhZFawovzszwBbicpWm8T5hWBYuudQ/czpr51Nxbb4vbtbi32JRfu0+bCdfo7q1y6YMeWQ9dr",
+	"ouuNct6+I1cZQdpx13pwAqmMWQpRzpySCAYaEaIVu0RQmXDp3mVHh+P9/cmjJ6PxaDyaHD8dPx33RdWK",
+	"TLNaY4eTs9NRq0MEW6+H1R4ybM2HayWT4XgyYr9nCq9xprlBPRJoiJF4RPRfTpR7sgszuuyOtcQNqXCj",
+	"dumgk3o9C2pV1zgrtss92DH01mG7j15eN1xsePcorqjIKN+yN7fFywHKAqP2AGdKzlCTPU13rs9Yauf3",
+	"C5QqXqI2ihmpqiP6qvr3797/dwAAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

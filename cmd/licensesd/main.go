@@ -23,6 +23,8 @@ import (
 	"github.com/cloudcockpit-oss/userlicenses/internal/auth"
 	"github.com/cloudcockpit-oss/userlicenses/internal/daemon"
 	"github.com/cloudcockpit-oss/userlicenses/internal/demo"
+	"github.com/cloudcockpit-oss/userlicenses/internal/graph"
+	"github.com/cloudcockpit-oss/userlicenses/internal/graphdir"
 	"github.com/cloudcockpit-oss/userlicenses/internal/licensing"
 	"github.com/cloudcockpit-oss/userlicenses/internal/webui"
 )
@@ -33,7 +35,10 @@ Usage:
   licensesd serve [flags]        serve the API
   licensesd seed [flags] FILE    import a directory snapshot (JSON), idempotently
   licensesd migrate [flags]      apply the schema migrations and exit
+  licensesd sync [flags]         mirror every customer linked to a Microsoft Graph instance once, and exit
+                                 (0 when every customer synced; 1 naming those that failed)
   licensesd demo [flags]         serve a fresh database with demo data; prints a token and a curl example
+                                 (--graph-sandbox: one more customer behind an in-process fake Microsoft Graph)
 
 Every flag falls back to the environment variable named in its description.
 Run "licensesd COMMAND --help" for the flags of a command.
@@ -55,6 +60,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("licensesd "+cmd, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	cfg, logLevel := flags(fs, cmd)
+	sandbox := false
+	if cmd == "demo" {
+		fs.BoolVar(&sandbox, "graph-sandbox", false, "add a customer whose licenses live behind an in-process fake Microsoft Graph")
+	}
 	if err := fs.Parse(rest); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -76,8 +85,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = seed(ctx, *cfg, fs.Arg(0), stdout)
 	case "migrate":
 		err = daemon.Migrate(ctx, *cfg)
+	case "sync":
+		err = runSync(ctx, *cfg, stdout)
 	case "demo":
-		err = runDemo(ctx, *cfg, stdout)
+		err = runDemo(ctx, *cfg, sandbox, stdout)
 	default:
 		fmt.Fprintf(stderr, "licensesd: unknown command %q\n\n%s", cmd, usage)
 		return 2
@@ -140,6 +151,31 @@ func flags(fs *flag.FlagSet, cmd string) (*daemon.Config, *slog.LevelVar) {
 	})
 	dur(&cfg.Postgres.ConnectTimeout, "pg-connect-timeout", "LICENSES_PG_CONNECT_TIMEOUT", 5*time.Second, "PostgreSQL connect timeout")
 	dur(&cfg.Postgres.StatementTimeout, "pg-statement-timeout", "LICENSES_PG_STATEMENT_TIMEOUT", 30*time.Second, "PostgreSQL statement_timeout")
+	str(&cfg.Graph.URL, "graph-url", "LICENSES_GRAPH_URL", graph.DefaultURL, "Microsoft Graph's base URL (national clouds: their own)")
+	str(&cfg.Graph.LoginURL, "graph-login-url", "LICENSES_GRAPH_LOGIN_URL", graph.DefaultLoginURL, "the identity platform's base URL; tokens come from {URL}/{tenant}/oauth2/v2.0/token")
+	dur(&cfg.Graph.Timeout, "graph-timeout", "LICENSES_GRAPH_TIMEOUT", graphdir.DefaultTimeout, "the budget of one request's Graph calls, retries included")
+	// 0 means off here; in daemon.Config a zero interval is the default
+	// and off is negative.
+	syncDefault := daemon.DefaultGraphSyncInterval
+	if v, err := time.ParseDuration(os.Getenv("LICENSES_GRAPH_SYNC_INTERVAL")); err == nil {
+		syncDefault = v
+	}
+	setSync := func(d time.Duration) {
+		if d == 0 {
+			d = -1
+		}
+		cfg.Graph.SyncInterval = d
+	}
+	setSync(syncDefault)
+	fs.Func("graph-sync-interval", fmt.Sprintf("how often serve mirrors the customers linked to Graph instances; 0 = off (default %s) ($LICENSES_GRAPH_SYNC_INTERVAL)", syncDefault),
+		func(v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				return err
+			}
+			setSync(d)
+			return nil
+		})
 	skip, _ := strconv.ParseBool(os.Getenv("LICENSES_SKIP_MIGRATIONS"))
 	fs.BoolVar(&cfg.SkipMigrations, "skip-migrations", skip, "do not apply PostgreSQL migrations at start (run `licensesd migrate` instead) ($LICENSES_SKIP_MIGRATIONS)")
 	level := new(slog.LevelVar)
@@ -203,8 +239,18 @@ func seed(ctx context.Context, cfg daemon.Config, path string, stdout io.Writer)
 	return nil
 }
 
+// runSync runs one Graph sync pass and says how it went.
+func runSync(ctx context.Context, cfg daemon.Config, stdout io.Writer) error {
+	res, err := daemon.Sync(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "synced %d of %d customers (%d users seen)\n", res.Customers-len(res.Failed), res.Customers, res.Users)
+	return res.Err()
+}
+
 // runDemo serves a freshly seeded database and prints how to call it.
-func runDemo(ctx context.Context, cfg daemon.Config, stdout io.Writer) error {
+func runDemo(ctx context.Context, cfg daemon.Config, sandbox bool, stdout io.Writer) error {
 	if cfg.DatabaseURL == "" {
 		dir, err := os.MkdirTemp("", "licensesd-demo-")
 		if err != nil {
@@ -224,8 +270,23 @@ func runDemo(ctx context.Context, cfg daemon.Config, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	var box *demo.Sandbox
+	if sandbox {
+		box = demo.StartSandbox(&s)
+		defer box.Close()
+		cfg.Graph.URL, cfg.Graph.LoginURL, cfg.Graph.Secret = box.GraphURL(), box.LoginURL(), box.Secret
+	}
 	if err := daemon.Seed(ctx, cfg, s); err != nil {
 		return err
+	}
+	if box != nil {
+		res, err := daemon.Sync(ctx, cfg)
+		if err == nil {
+			err = res.Err()
+		}
+		if err != nil {
+			return fmt.Errorf("syncing the Graph sandbox: %w", err)
+		}
 	}
 	csp, reseller := demoTokens(cfg.JWTSecret)
 	if cfg.JWTSecret != "" {
@@ -235,6 +296,9 @@ func runDemo(ctx context.Context, cfg daemon.Config, stdout io.Writer) error {
 	}
 	return serve(ctx, cfg, func(m *daemon.Main) {
 		printDemo(stdout, m.URL(), csp, reseller)
+		if box != nil {
+			printSandbox(stdout, m.URL(), box)
+		}
 	})
 }
 
@@ -272,4 +336,21 @@ curl -s -H "X-Tenant: %[2]s" -H "Authorization: Bearer $TOKEN" '%[1]s/v1/AuditLo
 
 Stop with Ctrl-C.
 `, url, demo.Tenant, csp, reseller, demo.FabrikamID, demo.AdaID, demo.MicrosoftInstanceID, demo.E3SKU)
+}
+
+func printSandbox(w io.Writer, url string, box *demo.Sandbox) {
+	fmt.Fprintf(w, `
+Graph sandbox: customer %[2]s is linked to a fake Microsoft 365 tenant served in-process at %[3]s
+(provider instance %[4]s, directory "graph"). Its users and licenses come from that Graph:
+
+curl -s -H "X-Tenant: %[5]s" -H "Authorization: Bearer $TOKEN" \
+  '%[1]s/v1/Customers/%[2]s/users?providerInstanceId=%[4]s'
+
+Give Megan Bowen Power BI Pro (one assignLicense call to Graph, audited Processing then Succeded):
+curl -i -X PATCH -H "X-Tenant: %[5]s" -H "Authorization: Bearer $TOKEN" -H "Content-Type: application/json" \
+  -d '{"providerInstanceId":"%[4]s","customerUserLicenses":[{"skuId":"%[6]s","isSelected":true}]}' \
+  '%[1]s/v1/Customers/%[2]s/users/%[7]s/licenses'
+
+Nolan Location (%[8]s) has no usage location: assigning him a license is a 400 saying how to fix it.
+`, url, demo.SandboxCustomerID, box.GraphURL(), demo.SandboxInstanceID, demo.Tenant, demo.SandboxPBISKU, demo.SandboxUserID, demo.SandboxNoLocationUserID)
 }

@@ -18,6 +18,8 @@ import (
 	"golang.org/x/net/netutil"
 
 	"github.com/cloudcockpit-oss/userlicenses/internal/auth"
+	"github.com/cloudcockpit-oss/userlicenses/internal/graph"
+	"github.com/cloudcockpit-oss/userlicenses/internal/graphdir"
 	"github.com/cloudcockpit-oss/userlicenses/internal/httpapi"
 	"github.com/cloudcockpit-oss/userlicenses/internal/licensing"
 	"github.com/cloudcockpit-oss/userlicenses/internal/postgres"
@@ -42,6 +44,8 @@ type Config struct {
 	// JWTMaxLifetime refuses tokens whose exp lies further than this after
 	// their iat (or, without iat, after now); zero means DefaultJWTMaxLifetime.
 	JWTMaxLifetime time.Duration
+	// Graph configures how graph provider instances reach Microsoft Graph.
+	Graph GraphConfig
 	// Postgres tunes the PostgreSQL store (URL is taken from DatabaseURL).
 	Postgres postgres.Config
 	// SkipMigrations leaves the schema alone at start (PostgreSQL only;
@@ -53,6 +57,30 @@ type Config struct {
 	// Now is the clock of the whole program; nil means time.Now.
 	Now func() time.Time
 }
+
+// GraphConfig is how licensesd reaches Microsoft Graph for provider
+// instances whose seats live there. Zero values take the defaults.
+type GraphConfig struct {
+	// URL is Graph's base (LICENSES_GRAPH_URL, default graph.DefaultURL);
+	// LoginURL the identity platform's (LICENSES_GRAPH_LOGIN_URL, default
+	// graph.DefaultLoginURL): national clouds and tests point elsewhere.
+	URL, LoginURL string
+	// Timeout is the budget of one request's Graph calls, retries
+	// included (LICENSES_GRAPH_TIMEOUT, default 20s).
+	Timeout time.Duration
+	// SyncInterval is how often serve mirrors every linked customer
+	// (LICENSES_GRAPH_SYNC_INTERVAL, default 15m); negative turns it off.
+	SyncInterval time.Duration
+	// HTTP carries Graph calls (tests: the in-process fake); nil means a
+	// default client.
+	HTTP *http.Client
+	// Secret reads a graph app's secret; nil reads its environment
+	// variable or file.
+	Secret func(licensing.GraphApp) (string, error)
+}
+
+// DefaultGraphSyncInterval is how often serve syncs by default.
+const DefaultGraphSyncInterval = 15 * time.Minute
 
 // Limits are the bounds on connections, requests and time that keep a slow
 // or hostile client from pinning the server's memory or its database.
@@ -187,6 +215,57 @@ type Main struct {
 	served   chan error
 	timeout  time.Duration
 	log      *slog.Logger
+	// stopSync ends the Graph sync loop; syncDone closes when it has.
+	stopSync func()
+	syncDone chan struct{}
+}
+
+// syncLocker is a store that lets one replica at a time sync (PostgreSQL:
+// an advisory lock); a store without it syncs in every process.
+type syncLocker interface {
+	TrySyncLock(ctx context.Context) (unlock func(), ok bool, err error)
+}
+
+// syncLoop mirrors the linked customers at start and then every interval,
+// on one replica at a time. A pass that fails is logged and retried at the
+// next tick.
+func (m *Main) syncLoop(ctx context.Context, store licensing.Store, dir *graphdir.Directory, interval time.Duration) {
+	defer close(m.syncDone)
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		links, err := store.GraphLinks(ctx)
+		if err == nil && len(links) > 0 {
+			m.syncOnce(ctx, store, dir)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (m *Main) syncOnce(ctx context.Context, store licensing.Store, dir *graphdir.Directory) {
+	if l, ok := store.(syncLocker); ok {
+		unlock, got, err := l.TrySyncLock(ctx)
+		if err != nil || !got {
+			if err != nil {
+				m.log.Warn("graph sync: taking the sync lock failed", slog.String("error", err.Error()))
+			}
+			return // another replica is syncing
+		}
+		defer unlock()
+	}
+	res, err := dir.Sync(ctx)
+	if err == nil {
+		err = res.Err()
+	}
+	if err != nil && ctx.Err() == nil {
+		m.log.Warn("graph sync pass failed", slog.String("error", err.Error()))
+		return
+	}
+	m.log.Info("graph sync pass done", slog.Int("customers", res.Customers), slog.Int("users_seen", res.Users))
 }
 
 // Start opens the store, builds the API and starts serving on cfg.Addr.
@@ -225,10 +304,34 @@ func Start(ctx context.Context, cfg Config) (*Main, error) {
 	return m, nil
 }
 
+// GraphDirectory builds the directory of graph provider instances over
+// the store.
+func GraphDirectory(store licensing.Store, cfg Config) *graphdir.Directory {
+	return graphdir.New(graphdir.Config{
+		Graph:   graph.New(graph.Config{URL: cfg.Graph.URL, LoginURL: cfg.Graph.LoginURL, HTTP: cfg.Graph.HTTP, Logger: cfg.Logger}),
+		Mirror:  store,
+		Timeout: cfg.Graph.Timeout,
+		Secret:  cfg.Graph.Secret,
+		Now:     cfg.Now,
+		Logger:  cfg.Logger,
+	})
+}
+
+// Sync runs one Graph sync pass over every linked customer.
+func Sync(ctx context.Context, cfg Config) (graphdir.Result, error) {
+	store, err := OpenStore(ctx, cfg)
+	if err != nil {
+		return graphdir.Result{}, err
+	}
+	defer store.Close()
+	return GraphDirectory(store, cfg).Sync(ctx)
+}
+
 func serve(store licensing.Store, verifier httpapi.Verifier, cfg Config) (*Main, error) {
 	limits := cfg.Limits.withDefaults()
+	dir := GraphDirectory(store, cfg)
 	e, err := httpapi.New(httpapi.Config{
-		Service: &licensing.Service{Store: store, Logger: cfg.Logger}, Verifier: verifier, Ready: store.Ready,
+		Service: &licensing.Service{Store: store, Graph: dir, Logger: cfg.Logger}, Verifier: verifier, Ready: store.Ready,
 		Logger: cfg.Logger, Now: cfg.Now, MaxInFlight: limits.MaxInFlight, RequestTimeout: limits.RequestTimeout,
 	})
 	if err != nil {
@@ -248,6 +351,16 @@ func serve(store licensing.Store, verifier httpapi.Verifier, cfg Config) (*Main,
 	e.Server.IdleTimeout = 120 * time.Second
 	e.Server.MaxHeaderBytes = limits.MaxHeaderBytes
 	m := &Main{Store: store, echo: e, listener: ln, served: make(chan error, 1), timeout: cfg.ShutdownTimeout, log: cfg.Logger}
+	interval := cfg.Graph.SyncInterval
+	if interval == 0 {
+		interval = DefaultGraphSyncInterval
+	}
+	if interval > 0 {
+		ctx, cancel := context.WithCancel(context.Background())
+		m.stopSync = cancel
+		m.syncDone = make(chan struct{})
+		go m.syncLoop(ctx, store, dir, interval)
+	}
 	go func() {
 		err := e.Server.Serve(ln)
 		if errors.Is(err, http.ErrServerClosed) {
@@ -271,6 +384,10 @@ func (m *Main) Shutdown(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, m.timeout)
 	defer cancel()
 	err := m.echo.Shutdown(ctx)
+	if m.stopSync != nil {
+		m.stopSync()
+		<-m.syncDone
+	}
 	if cerr := m.Store.Close(); err == nil {
 		err = cerr
 	}

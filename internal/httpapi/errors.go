@@ -40,6 +40,8 @@ func statusOf(code licensing.Code) int {
 		return http.StatusRequestTimeout
 	case licensing.Unavailable:
 		return http.StatusServiceUnavailable
+	case licensing.BadGateway:
+		return http.StatusBadGateway
 	default:
 		return http.StatusInternalServerError
 	}

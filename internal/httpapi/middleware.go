@@ -213,7 +213,11 @@ func (s *Server) handleError(err error, c echo.Context) {
 	}
 	de, status := domainError(err)
 	if status == http.StatusServiceUnavailable {
-		c.Response().Header().Set("Retry-After", fmt.Sprint(retryAfterSeconds))
+		wait := retryAfterSeconds
+		if de != nil && de.RetryAfter > 0 {
+			wait = int((de.RetryAfter + time.Second - 1) / time.Second)
+		}
+		c.Response().Header().Set("Retry-After", fmt.Sprint(wait))
 	}
 	if status == http.StatusUnauthorized {
 		c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer`)

@@ -3,6 +3,7 @@ package licensing
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Code classifies an Error. The HTTP layer maps each code to one status in
@@ -22,7 +23,10 @@ const (
 	// server's read timeout).
 	Timeout     Code = "Timeout"
 	Unavailable Code = "Unavailable"
-	Internal    Code = "Internal"
+	// BadGateway: a remote directory (Microsoft Graph) refused us for a
+	// reason an operator must fix (consent, permissions, the app's secret).
+	BadGateway Code = "BadGateway"
+	Internal   Code = "Internal"
 )
 
 // PropertyError lists what is wrong with one property of a request, named
@@ -39,6 +43,9 @@ type Error struct {
 	Message    string
 	Properties []PropertyError
 	Cause      error
+	// RetryAfter, when positive, is the wait an Unavailable answer asks
+	// for (a remote directory's own Retry-After); zero means the default.
+	RetryAfter time.Duration
 	// index finds a property's entry in Properties, so that Add stays O(1)
 	// however many properties fail (a linear search made a 15,000-item
 	// request cost O(n²) while a write lock was held).

@@ -2,6 +2,7 @@ package licensing
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 
 	"github.com/google/uuid"
@@ -11,6 +12,10 @@ import (
 // how an update changes seats.
 type Service struct {
 	Store Store
+	// Graph is the directory of provider instances whose seats live in
+	// Microsoft Graph; nil means none is configured (their operations then
+	// answer Unavailable, saying so).
+	Graph RemoteDirectory
 	// Logger receives what the service cannot answer with, such as a
 	// Failed audit record that could not be written; nil discards.
 	Logger *slog.Logger
@@ -62,6 +67,48 @@ func (s *Service) user(ctx context.Context, p Principal, customerID, userID uuid
 	return u, err
 }
 
+// directory returns where the instance's seats live.
+func (s *Service) directory(pi ProviderInstance) (Directory, error) {
+	if !pi.IsGraph() {
+		return s.Store, nil
+	}
+	if s.Graph == nil {
+		return nil, Errorf(Unavailable, "Provider instance %s keeps its seats in Microsoft Graph, which this server is not configured to reach.", pi.ID)
+	}
+	return s.Graph, nil
+}
+
+// graphUser checks a graph instance's link and the user: from the mirror,
+// else from Graph itself (a user created since the last sync).
+func (s *Service) graphUser(ctx context.Context, p Principal, ref UserRef, pi ProviderInstance) error {
+	if _, err := s.directory(pi); err != nil {
+		return err
+	}
+	if err := s.Graph.CheckLink(ctx, ref.Tenant, ref.CustomerID, pi); err != nil {
+		return err
+	}
+	_, err := s.Store.User(ctx, ref.Tenant, ref.CustomerID, ref.UserID)
+	if ErrorCode(err) == NotFound {
+		_, err = s.Graph.FindUser(ctx, ref)
+	}
+	return err
+}
+
+// userAndInstance checks that the user and the provider instance exist,
+// in the order the API promises for local instances (user, then instance);
+// under a graph instance the instance and its link come first, since the
+// user is looked up in that instance's directory.
+func (s *Service) userAndInstance(ctx context.Context, p Principal, ref UserRef) (ProviderInstance, error) {
+	pi, piErr := s.providerInstance(ctx, p, ref.ProviderInstanceID)
+	if piErr == nil && pi.IsGraph() {
+		return pi, s.graphUser(ctx, p, ref, pi)
+	}
+	if _, err := s.user(ctx, p, ref.CustomerID, ref.UserID); err != nil {
+		return ProviderInstance{}, err
+	}
+	return pi, piErr
+}
+
 // UpdateUserLicenses assigns and removes the user's licenses as selected,
 // all or nothing. Existence and visibility (NotFound) are decided before
 // the business rules (Invalid), and every failing property is reported.
@@ -79,19 +126,44 @@ func (s *Service) UpdateUserLicenses(ctx context.Context, p Principal, actor Act
 	if err != nil {
 		return nil, s.refused(ctx, p, actor, u, nil, err)
 	}
-	if _, err := s.user(ctx, p, u.CustomerID, u.UserID); err != nil {
-		return nil, s.refused(ctx, p, actor, u, &c, err)
-	}
-	pi, err := s.providerInstance(ctx, p, u.ProviderInstanceID)
+	ref := UserRef{Tenant: p.Scope().Tenant, CustomerID: u.CustomerID, UserID: u.UserID, ProviderInstanceID: u.ProviderInstanceID}
+	pi, err := s.userAndInstance(ctx, p, ref)
 	if err != nil {
 		return nil, s.refused(ctx, p, actor, u, &c, err)
 	}
-	ref := UserRef{Tenant: p.Scope().Tenant, CustomerID: u.CustomerID, UserID: u.UserID, ProviderInstanceID: u.ProviderInstanceID}
-	changes, err := s.Store.ApplyUserLicenses(ctx, ref, actor, Decide(pi, u.Selections))
+	dir, err := s.directory(pi)
+	if err != nil {
+		return nil, err
+	}
+	changes, err := dir.ApplyUserLicenses(ctx, ref, actor, Decide(pi, u.Selections))
+	var sr *SKURefusal
+	if errors.As(err, &sr) {
+		err = refusedItems(u.Selections, sr, err)
+	}
 	if err != nil {
 		return nil, s.refused(ctx, p, actor, u, &c, err)
 	}
 	return changes, nil
+}
+
+// refusedItems names the items carrying the SKUs a remote directory
+// refused, keeping the error's audited mark.
+func refusedItems(want []Selection, sr *SKURefusal, err error) error {
+	e := Errorf(Invalid, "The user's licenses were not updated; nothing was changed.")
+	for i, sel := range want {
+		for _, id := range sr.SKUs {
+			if sel.SKUID == id {
+				e.Add(itemProperty(i), "%s", sr.Reason)
+			}
+		}
+	}
+	if len(e.Properties) == 0 {
+		e.Add("customerUserLicenses", "%s", sr.Reason)
+	}
+	if IsAudited(err) {
+		return Audited(e)
+	}
+	return e
 }
 
 // refused records the Failed audit records of a refused update and
@@ -103,6 +175,9 @@ func (s *Service) refused(ctx context.Context, p Principal, actor Actor, u Updat
 	var de *Error
 	if code := ErrorCode(refusal); code != NotFound && code != Invalid || !asError(refusal, &de) {
 		return refusal
+	}
+	if IsAudited(refusal) {
+		return de // the directory has recorded this refusal itself
 	}
 	records := FailedRecords(p.Scope().Tenant, actor, u, c, de)
 	if err := s.Store.RecordAudit(ctx, records); err != nil && s.Logger != nil {
@@ -118,10 +193,20 @@ func (s *Service) CustomerLicenses(ctx context.Context, p Principal, customerID,
 	if _, err := s.visibleCustomer(ctx, p, customerID, reseller); err != nil {
 		return nil, err
 	}
-	if _, err := s.providerInstance(ctx, p, providerInstanceID); err != nil {
+	pi, err := s.providerInstance(ctx, p, providerInstanceID)
+	if err != nil {
 		return nil, err
 	}
-	return s.Store.Licenses(ctx, p.Scope().Tenant, customerID, providerInstanceID)
+	dir, err := s.directory(pi)
+	if err != nil {
+		return nil, err
+	}
+	if pi.IsGraph() {
+		if err := s.Graph.CheckLink(ctx, p.Scope().Tenant, customerID, pi); err != nil {
+			return nil, err
+		}
+	}
+	return dir.Licenses(ctx, p.Scope().Tenant, customerID, providerInstanceID)
 }
 
 // UserLicenses returns the customer's licenses under the provider instance,
@@ -130,18 +215,20 @@ func (s *Service) UserLicenses(ctx context.Context, p Principal, ref UserRef) ([
 	if _, err := s.visibleCustomer(ctx, p, ref.CustomerID, nil); err != nil {
 		return nil, err
 	}
-	if _, err := s.user(ctx, p, ref.CustomerID, ref.UserID); err != nil {
-		return nil, err
-	}
-	if _, err := s.providerInstance(ctx, p, ref.ProviderInstanceID); err != nil {
-		return nil, err
-	}
 	ref.Tenant = p.Scope().Tenant
-	licenses, err := s.Store.Licenses(ctx, ref.Tenant, ref.CustomerID, ref.ProviderInstanceID)
+	pi, err := s.userAndInstance(ctx, p, ref)
 	if err != nil {
 		return nil, err
 	}
-	held, err := s.Store.HeldSKUs(ctx, ref)
+	dir, err := s.directory(pi)
+	if err != nil {
+		return nil, err
+	}
+	licenses, err := dir.Licenses(ctx, ref.Tenant, ref.CustomerID, ref.ProviderInstanceID)
+	if err != nil {
+		return nil, err
+	}
+	held, err := dir.HeldSKUs(ctx, ref)
 	if err != nil {
 		return nil, err
 	}
@@ -157,8 +244,18 @@ func (s *Service) Users(ctx context.Context, p Principal, customerID, providerIn
 	if _, err := s.visibleCustomer(ctx, p, customerID, reseller); err != nil {
 		return UserPage{}, err
 	}
-	if _, err := s.providerInstance(ctx, p, providerInstanceID); err != nil {
+	pi, err := s.providerInstance(ctx, p, providerInstanceID)
+	if err != nil {
 		return UserPage{}, err
+	}
+	if pi.IsGraph() {
+		// The mirror serves the list; the link must exist.
+		if _, err := s.directory(pi); err != nil {
+			return UserPage{}, err
+		}
+		if err := s.Graph.CheckLink(ctx, p.Scope().Tenant, customerID, pi); err != nil {
+			return UserPage{}, err
+		}
 	}
 	return s.Store.Users(ctx, p.Scope().Tenant, customerID, q)
 }

@@ -64,6 +64,7 @@ type Store interface {
 	Catalog
 	Directory
 	AuditLog
+	Mirror
 	// Import writes a validated snapshot in one transaction, idempotently:
 	// importing the same snapshot twice changes nothing. The assignments of
 	// each license listed become exactly its assignedUserIds.

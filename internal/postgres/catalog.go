@@ -16,14 +16,36 @@ func (db *DB) ProviderInstance(ctx context.Context, tenant string, id uuid.UUID)
 	tenant = licensing.NormalizeTenant(tenant)
 	var pi licensing.ProviderInstance
 	err := db.retry(ctx, func(ctx context.Context) error {
-		return db.pool.QueryRow(ctx,
-			"SELECT id, name, provider FROM provider_instances WHERE id = $1 AND tenant = $2",
-			id, tenant).Scan(&pi.ID, &pi.Name, &pi.Provider)
+		var err error
+		pi, err = scanInstance(db.pool.QueryRow(ctx,
+			"SELECT "+instanceColumns+" FROM provider_instances p WHERE p.id = $1 AND p.tenant = $2", id, tenant))
+		return err
 	})
 	if errors.Is(err, pgx.ErrNoRows) {
 		return pi, licensing.Errorf(licensing.NotFound, "provider instance %s not found", id)
 	}
 	return pi, classify(err, "read a provider instance")
+}
+
+// instanceColumns are the columns scanInstance reads, of provider_instances p.
+const instanceColumns = `p.id, p.name, p.provider, p.directory, p.graph_client_id, p.graph_secret_env,
+	p.graph_secret_file, p.graph_default_usage_location`
+
+// scanInstance reads instanceColumns. A local instance has Directory
+// "local" and no Graph; a graph instance carries its app settings.
+func scanInstance(row pgx.Row) (licensing.ProviderInstance, error) {
+	var (
+		pi  licensing.ProviderInstance
+		app licensing.GraphApp
+	)
+	if err := row.Scan(&pi.ID, &pi.Name, &pi.Provider, &pi.Directory, &app.ClientID, &app.ClientSecretEnv,
+		&app.ClientSecretFile, &app.DefaultUsageLocation); err != nil {
+		return licensing.ProviderInstance{}, err
+	}
+	if pi.IsGraph() {
+		pi.Graph = &app
+	}
+	return pi, nil
 }
 
 // Customer returns the tenant's customer, or NotFound.

@@ -52,12 +52,32 @@ func importSnapshot(ctx context.Context, tx pgx.Tx, s licensing.Snapshot) error 
 		}
 		for pi, p := range t.ProviderInstances {
 			place := fmt.Sprintf("tenants[%d].providerInstances[%d].id", ti, pi)
+			d := instanceSettings(p)
 			if err := upsert(place, "provider instance "+p.ID+" already belongs to another tenant", `
-				INSERT INTO provider_instances (id, tenant, name, provider) VALUES ($1, $2, $3, $4)
-				ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, provider = EXCLUDED.provider
+				INSERT INTO provider_instances (id, tenant, name, provider, directory, graph_client_id, graph_secret_env,
+					graph_secret_file, graph_default_usage_location) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+				ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, provider = EXCLUDED.provider,
+					directory = EXCLUDED.directory, graph_client_id = EXCLUDED.graph_client_id,
+					graph_secret_env = EXCLUDED.graph_secret_env, graph_secret_file = EXCLUDED.graph_secret_file,
+					graph_default_usage_location = EXCLUDED.graph_default_usage_location
 				WHERE provider_instances.tenant = EXCLUDED.tenant
-				RETURNING id`, uuid.MustParse(p.ID), tenant, p.Name, p.Provider); err != nil {
+				RETURNING id`, uuid.MustParse(p.ID), tenant, p.Name, p.Provider, d.Directory, d.Graph.ClientID,
+				d.Graph.ClientSecretEnv, d.Graph.ClientSecretFile, d.Graph.DefaultUsageLocation); err != nil {
 				return err
+			}
+			if d.Directory != licensing.DirectoryGraph {
+				// Links are never deleted by an import, so a linked
+				// instance turned local would leave customers pointing at
+				// a Microsoft tenant nothing syncs.
+				var linked bool
+				if err := tx.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM provider_customers WHERE provider_instance_id = $1)",
+					uuid.MustParse(p.ID)).Scan(&linked); err != nil {
+					return err
+				}
+				if linked {
+					invalid.Add(fmt.Sprintf("tenants[%d].providerInstances[%d].directory", ti, pi),
+						"provider instance %s has customers linked to their Microsoft tenants; it must stay \"graph\"", p.ID)
+				}
 			}
 		}
 		for ci, c := range t.Customers {
@@ -81,6 +101,22 @@ func importSnapshot(ctx context.Context, tx pgx.Tx, s licensing.Snapshot) error 
 				// Users and licenses under a customer that is not this
 				// tenant's would only add confusing follow-up errors.
 				continue
+			}
+			for _, l := range c.ProviderCustomers {
+				if err := writeLink(ctx, tx, tenant, customerID, uuid.MustParse(l.ProviderInstanceID), uuid.MustParse(l.MicrosoftTenantID)); err != nil {
+					return err
+				}
+			}
+			if len(c.Users) > 0 {
+				var linked bool
+				if err := tx.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM provider_customers WHERE customer_id = $1)",
+					customerID).Scan(&linked); err != nil {
+					return err
+				}
+				if linked {
+					invalid.Add(cp+".users",
+						"customer %s is linked to a graph instance: its users come from its Microsoft 365 tenant, list none here", c.ID)
+				}
 			}
 			for ui, u := range c.Users {
 				if err := upsert(fmt.Sprintf("%s.users[%d].id", cp, ui), "user "+u.ID+" already belongs to another customer", `
@@ -153,4 +189,44 @@ func importSnapshot(ctx context.Context, tx pgx.Tx, s licensing.Snapshot) error 
 func compareUUID(a, b string) int {
 	ua, ub := uuid.MustParse(a), uuid.MustParse(b)
 	return slices.Compare(ua[:], ub[:])
+}
+
+// instanceSettings is what a snapshot instance stores about its directory:
+// the kind ("local" when unset) and the app of a graph instance (empty
+// strings otherwise).
+func instanceSettings(p licensing.SnapshotProviderInstance) licensing.ProviderInstance {
+	d := licensing.ProviderInstance{Directory: licensing.DirectoryLocal, Graph: &licensing.GraphApp{}}
+	if p.Directory == licensing.DirectoryGraph {
+		d.Directory = licensing.DirectoryGraph
+		if g := p.Graph; g != nil {
+			d.Graph = &licensing.GraphApp{ClientID: g.ClientID, ClientSecretEnv: g.ClientSecretEnv,
+				ClientSecretFile: g.ClientSecretFile, DefaultUsageLocation: g.DefaultUsageLocation}
+		}
+	}
+	return d
+}
+
+// writeLink inserts or updates a customer's link to a graph instance. When
+// the Microsoft tenant changes, the sync state of the old one (its delta
+// link) is dropped, so that the next pass is a full one of the new tenant.
+func writeLink(ctx context.Context, tx pgx.Tx, tenant string, customerID, instanceID, msTenant uuid.UUID) error {
+	// old is the tenant before the statement (NULL for a new link): the
+	// FROM of an upsert cannot see it, a CTE's snapshot can.
+	var changed bool
+	err := tx.QueryRow(ctx, `
+		WITH old AS (
+			SELECT microsoft_tenant_id FROM provider_customers WHERE customer_id = $2 AND provider_instance_id = $3
+		), up AS (
+			INSERT INTO provider_customers (tenant, customer_id, provider_instance_id, microsoft_tenant_id)
+			VALUES ($1, $2, $3, $4)
+			ON CONFLICT (customer_id, provider_instance_id) DO UPDATE SET microsoft_tenant_id = EXCLUDED.microsoft_tenant_id
+			WHERE provider_customers.microsoft_tenant_id <> EXCLUDED.microsoft_tenant_id
+		)
+		SELECT EXISTS (SELECT 1 FROM old WHERE microsoft_tenant_id <> $4)`,
+		tenant, customerID, instanceID, msTenant).Scan(&changed)
+	if err != nil || !changed {
+		return err
+	}
+	_, err = tx.Exec(ctx, "DELETE FROM graph_sync WHERE customer_id = $1 AND provider_instance_id = $2", customerID, instanceID)
+	return err
 }

@@ -68,7 +68,7 @@ func (db *DB) Customers(ctx context.Context, q licensing.CustomerQuery) (licensi
 func (db *DB) ProviderInstances(ctx context.Context, tenant string, p licensing.Page) (licensing.ProviderInstancePage, error) {
 	tenant = licensing.NormalizeTenant(tenant)
 	limit, offset := pageBounds(p)
-	order := strings.Join([]string{foldASCII("provider"), `provider COLLATE "C"`, foldASCII("name"), `name COLLATE "C"`, "id"}, ", ")
+	order := strings.Join([]string{foldASCII("p.provider"), `p.provider COLLATE "C"`, foldASCII("p.name"), `p.name COLLATE "C"`, "p.id"}, ", ")
 	var page licensing.ProviderInstancePage
 	err := db.retry(ctx, func(ctx context.Context) error {
 		page = licensing.ProviderInstancePage{Items: []licensing.ProviderInstance{}}
@@ -76,16 +76,13 @@ func (db *DB) ProviderInstances(ctx context.Context, tenant string, p licensing.
 			if err := tx.QueryRow(ctx, `SELECT count(*) FROM provider_instances WHERE tenant = $1`, tenant).Scan(&page.Total); err != nil {
 				return err
 			}
-			rows, err := tx.Query(ctx, `SELECT id, name, provider FROM provider_instances WHERE tenant = $1
+			rows, err := tx.Query(ctx, `SELECT `+instanceColumns+` FROM provider_instances p WHERE p.tenant = $1
 				ORDER BY `+order+` LIMIT $2 OFFSET $3`, tenant, limit, offset)
 			if err != nil {
 				return err
 			}
-			var pi licensing.ProviderInstance
-			_, err = pgx.ForEachRow(rows, []any{&pi.ID, &pi.Name, &pi.Provider}, func() error {
-				page.Items = append(page.Items, pi)
-				return nil
-			})
+			items, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (licensing.ProviderInstance, error) { return scanInstance(r) })
+			page.Items = append(page.Items, items...)
 			return err
 		})
 	})

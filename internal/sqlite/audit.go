@@ -87,17 +87,9 @@ func (db *DB) AuditRecords(ctx context.Context, q licensing.AuditQuery) (licensi
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var r licensing.AuditRecord
-		var at int64
-		var reseller uuid.NullUUID
-		if err := rows.Scan(&r.ID, &at, &r.Tenant, &r.Actor, &r.CorrelationID, &r.Operation, &r.Status,
-			&r.CustomerID, &r.CustomerName, &reseller, &r.ResellerName, &r.UserID, &r.ProviderInstanceID,
-			&r.SKUID, &r.SKUName, &r.Reason); err != nil {
+		r, err := scanAudit(rows)
+		if err != nil {
 			return licensing.AuditPage{}, dbError(err, "reading audit records")
-		}
-		r.CreatedAt = time.Unix(0, at).UTC()
-		if reseller.Valid {
-			r.ResellerID = &reseller.UUID
 		}
 		page.Items = append(page.Items, r)
 	}
@@ -108,6 +100,23 @@ func (db *DB) AuditRecords(ctx context.Context, q licensing.AuditQuery) (licensi
 		page.Items, page.HasNext = page.Items[:q.Page.Size], true
 	}
 	return page, nil
+}
+
+// scanAudit reads one record of the columns AuditRecords selects.
+func scanAudit(rows *sql.Rows) (licensing.AuditRecord, error) {
+	var r licensing.AuditRecord
+	var at int64
+	var reseller uuid.NullUUID
+	if err := rows.Scan(&r.ID, &at, &r.Tenant, &r.Actor, &r.CorrelationID, &r.Operation, &r.Status,
+		&r.CustomerID, &r.CustomerName, &reseller, &r.ResellerName, &r.UserID, &r.ProviderInstanceID,
+		&r.SKUID, &r.SKUName, &r.Reason); err != nil {
+		return licensing.AuditRecord{}, err
+	}
+	r.CreatedAt = time.Unix(0, at).UTC()
+	if reseller.Valid {
+		r.ResellerID = &reseller.UUID
+	}
+	return r, nil
 }
 
 // Unix nanoseconds reach only from 1677-09-21 to 2262-04-11. The spec

@@ -27,14 +27,34 @@ func (db *DB) ProviderInstance(ctx context.Context, tenant string, id uuid.UUID)
 }
 
 func providerInstance(ctx context.Context, q queryer, tenant string, id uuid.UUID) (licensing.ProviderInstance, error) {
-	pi := licensing.ProviderInstance{ID: id}
-	err := q.QueryRowContext(ctx, `SELECT name, provider FROM provider_instances WHERE id = ? AND tenant = ?`,
-		id, licensing.NormalizeTenant(tenant)).Scan(&pi.Name, &pi.Provider)
+	pi, err := scanInstance(q.QueryRowContext(ctx, `SELECT `+instanceColumns+` FROM provider_instances p WHERE p.id = ? AND p.tenant = ?`,
+		id, licensing.NormalizeTenant(tenant)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return licensing.ProviderInstance{}, notFound("provider instance", id)
 	}
 	if err != nil {
 		return licensing.ProviderInstance{}, dbError(err, "reading a provider instance")
+	}
+	return pi, nil
+}
+
+// instanceColumns are the columns scanInstance reads, of provider_instances p.
+const instanceColumns = `p.id, p.name, p.provider, p.directory, p.graph_client_id, p.graph_secret_env,
+	p.graph_secret_file, p.graph_default_usage_location`
+
+// scanInstance reads instanceColumns. A local instance has Directory
+// "local" and no Graph; a graph instance carries its app settings.
+func scanInstance(row interface{ Scan(...any) error }) (licensing.ProviderInstance, error) {
+	var (
+		pi  licensing.ProviderInstance
+		app licensing.GraphApp
+	)
+	if err := row.Scan(&pi.ID, &pi.Name, &pi.Provider, &pi.Directory, &app.ClientID, &app.ClientSecretEnv,
+		&app.ClientSecretFile, &app.DefaultUsageLocation); err != nil {
+		return licensing.ProviderInstance{}, err
+	}
+	if pi.IsGraph() {
+		pi.Graph = &app
 	}
 	return pi, nil
 }

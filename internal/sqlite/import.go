@@ -61,6 +61,20 @@ func checkCollisions(ctx context.Context, tx *sql.Tx, s licensing.Snapshot) erro
 			if got != "" && got != tenant {
 				e.Add(fmt.Sprintf("tenants[%d].providerInstances[%d].id", ti, pi), "provider instance %s belongs to another tenant", p.ID)
 			}
+			if p.Directory != licensing.DirectoryGraph {
+				// Links are never deleted by an import, so a linked
+				// instance turned local would leave customers pointing at
+				// a Microsoft tenant nothing syncs.
+				var linked bool
+				if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM provider_customers WHERE provider_instance_id = ?)`,
+					canonical(p.ID)).Scan(&linked); err != nil {
+					return dbError(err, "checking the snapshot")
+				}
+				if linked {
+					e.Add(fmt.Sprintf("tenants[%d].providerInstances[%d].directory", ti, pi),
+						"provider instance %s has customers linked to their Microsoft tenants; it must stay \"graph\"", p.ID)
+				}
+			}
 		}
 		for ci, c := range t.Customers {
 			got, err := owner(`SELECT tenant FROM customers WHERE id = ?`, canonical(c.ID))
@@ -69,6 +83,17 @@ func checkCollisions(ctx context.Context, tx *sql.Tx, s licensing.Snapshot) erro
 			}
 			if got != "" && got != tenant {
 				e.Add(fmt.Sprintf("tenants[%d].customers[%d].id", ti, ci), "customer %s belongs to another tenant", c.ID)
+			}
+			if len(c.Users) > 0 {
+				var linked bool
+				if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM provider_customers WHERE customer_id = ?)`,
+					canonical(c.ID)).Scan(&linked); err != nil {
+					return dbError(err, "checking the snapshot")
+				}
+				if linked {
+					e.Add(fmt.Sprintf("tenants[%d].customers[%d].users", ti, ci),
+						"customer %s is linked to a graph instance: its users come from its Microsoft 365 tenant, list none here", c.ID)
+				}
 			}
 			for ui, u := range c.Users {
 				got, err := owner(`SELECT customer_id FROM users WHERE id = ?`, canonical(u.ID))
@@ -103,10 +128,16 @@ func write(ctx context.Context, tx *sql.Tx, s licensing.Snapshot) error {
 			return err
 		}
 		for _, p := range t.ProviderInstances {
+			d := instanceSettings(p)
 			if err := exec("a provider instance", `
-				INSERT INTO provider_instances (id, tenant, name, provider) VALUES (?, ?, ?, ?)
-				ON CONFLICT (id) DO UPDATE SET name = excluded.name, provider = excluded.provider`,
-				canonical(p.ID), tenant, p.Name, p.Provider); err != nil {
+				INSERT INTO provider_instances (id, tenant, name, provider, directory, graph_client_id, graph_secret_env,
+					graph_secret_file, graph_default_usage_location) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+				ON CONFLICT (id) DO UPDATE SET name = excluded.name, provider = excluded.provider,
+					directory = excluded.directory, graph_client_id = excluded.graph_client_id,
+					graph_secret_env = excluded.graph_secret_env, graph_secret_file = excluded.graph_secret_file,
+					graph_default_usage_location = excluded.graph_default_usage_location`,
+				canonical(p.ID), tenant, p.Name, p.Provider, d.Directory, d.Graph.ClientID, d.Graph.ClientSecretEnv,
+				d.Graph.ClientSecretFile, d.Graph.DefaultUsageLocation); err != nil {
 				return err
 			}
 		}
@@ -122,6 +153,11 @@ func write(ctx context.Context, tx *sql.Tx, s licensing.Snapshot) error {
 					reseller_name = excluded.reseller_name`,
 				cid, tenant, c.Name, reseller, c.ResellerName); err != nil {
 				return err
+			}
+			for _, l := range c.ProviderCustomers {
+				if err := writeLink(ctx, tx, tenant, cid, canonical(l.ProviderInstanceID), canonical(l.MicrosoftTenantID)); err != nil {
+					return err
+				}
 			}
 			for _, u := range c.Users {
 				if err := exec("a user", `
@@ -158,6 +194,44 @@ func write(ctx context.Context, tx *sql.Tx, s licensing.Snapshot) error {
 				}
 			}
 		}
+	}
+	return nil
+}
+
+// instanceSettings is what a snapshot instance stores about its directory:
+// the kind ("local" when unset) and the app of a graph instance (empty
+// strings otherwise).
+func instanceSettings(p licensing.SnapshotProviderInstance) licensing.ProviderInstance {
+	d := licensing.ProviderInstance{Directory: licensing.DirectoryLocal, Graph: &licensing.GraphApp{}}
+	if p.Directory == licensing.DirectoryGraph {
+		d.Directory = licensing.DirectoryGraph
+		if g := p.Graph; g != nil {
+			d.Graph = &licensing.GraphApp{ClientID: g.ClientID, ClientSecretEnv: g.ClientSecretEnv,
+				ClientSecretFile: g.ClientSecretFile, DefaultUsageLocation: g.DefaultUsageLocation}
+		}
+	}
+	return d
+}
+
+// writeLink inserts or updates a customer's link to a graph instance. When
+// the Microsoft tenant changes, the sync state of the old one (its delta
+// link) is dropped, so that the next pass is a full one of the new tenant.
+func writeLink(ctx context.Context, tx *sql.Tx, tenant, customerID, instanceID, msTenant string) error {
+	var old string
+	err := tx.QueryRowContext(ctx, `SELECT microsoft_tenant_id FROM provider_customers WHERE customer_id = ? AND provider_instance_id = ?`,
+		customerID, instanceID).Scan(&old)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		_, err = tx.ExecContext(ctx, `INSERT INTO provider_customers (tenant, customer_id, provider_instance_id, microsoft_tenant_id)
+			VALUES (?, ?, ?, ?)`, tenant, customerID, instanceID, msTenant)
+	case err == nil && old != msTenant:
+		if _, err = tx.ExecContext(ctx, `UPDATE provider_customers SET microsoft_tenant_id = ? WHERE customer_id = ? AND provider_instance_id = ?`,
+			msTenant, customerID, instanceID); err == nil {
+			_, err = tx.ExecContext(ctx, `DELETE FROM graph_sync WHERE customer_id = ? AND provider_instance_id = ?`, customerID, instanceID)
+		}
+	}
+	if err != nil {
+		return dbError(err, "importing a provider customer link")
 	}
 	return nil
 }

@@ -75,15 +75,15 @@ func (db *DB) ProviderInstances(ctx context.Context, tenant string, p licensing.
 	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM provider_instances WHERE tenant = ?`, tenant).Scan(&page.Total); err != nil {
 		return licensing.ProviderInstancePage{}, dbError(err, "counting provider instances")
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT id, name, provider FROM provider_instances WHERE tenant = ?
-		ORDER BY lower(provider), provider, lower(name), name, id LIMIT ? OFFSET ?`, tenant, p.Size, p.Offset())
+	rows, err := tx.QueryContext(ctx, `SELECT `+instanceColumns+` FROM provider_instances p WHERE p.tenant = ?
+		ORDER BY lower(p.provider), p.provider, lower(p.name), p.name, p.id LIMIT ? OFFSET ?`, tenant, p.Size, p.Offset())
 	if err != nil {
 		return licensing.ProviderInstancePage{}, dbError(err, "listing provider instances")
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var pi licensing.ProviderInstance
-		if err := rows.Scan(&pi.ID, &pi.Name, &pi.Provider); err != nil {
+		pi, err := scanInstance(rows)
+		if err != nil {
 			return licensing.ProviderInstancePage{}, dbError(err, "listing provider instances")
 		}
 		page.Items = append(page.Items, pi)

@@ -141,6 +141,9 @@ func (db *DB) Ready(ctx context.Context) error {
 // busy timeout (or a canceled wait) is Unavailable, worth retrying;
 // anything else is Internal with the cause kept for the logs.
 func dbError(err error, what string) error {
+	if err == nil {
+		return nil
+	}
 	var le *licensing.Error
 	if errors.As(err, &le) {
 		return err

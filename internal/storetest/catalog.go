@@ -15,7 +15,7 @@ func testCatalog(t *testing.T, open Opener) {
 
 	t.Run("returnsWhatWasImported", func(t *testing.T) {
 		pi, err := s.ProviderInstance(ctx, ids.Tenant, ids.Microsoft)
-		if want := (licensing.ProviderInstance{ID: ids.Microsoft, Name: "Contoso CSP", Provider: "microsoft"}); err != nil || pi != want {
+		if want := (licensing.ProviderInstance{ID: ids.Microsoft, Name: "Contoso CSP", Provider: "microsoft", Directory: licensing.DirectoryLocal}); err != nil || pi != want {
 			t.Errorf("ProviderInstance = %+v, %v; want %+v", pi, err, want)
 		}
 		c, err := s.Customer(ctx, ids.Tenant, ids.Northwind)

@@ -14,7 +14,7 @@ func testImport(t *testing.T, open Opener) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if want := (licensing.ProviderInstance{ID: ids.AWS, Name: "Contoso AWS", Provider: "aws"}); pi != want {
+		if want := (licensing.ProviderInstance{ID: ids.AWS, Name: "Contoso AWS", Provider: "aws", Directory: licensing.DirectoryLocal}); pi != want {
 			t.Errorf("ProviderInstance = %+v, want %+v", pi, want)
 		}
 		page, err := s.Users(t.Context(), ids.Tenant, ids.Fabrikam, licensing.UserQuery{Page: licensing.Page{Number: 1, Size: 100}, Sort: licensing.SortDisplayName})

@@ -120,8 +120,8 @@ func testProviderInstances(t *testing.T, open Opener) {
 	t.Run("tenantsOwnSortedByProvider", func(t *testing.T) {
 		page, err := s.ProviderInstances(t.Context(), ids.Tenant, p(1, 25))
 		want := []licensing.ProviderInstance{
-			{ID: ids.AWS, Name: "Contoso AWS", Provider: "aws"},
-			{ID: ids.Microsoft, Name: "Contoso CSP", Provider: "microsoft"},
+			{ID: ids.AWS, Name: "Contoso AWS", Provider: "aws", Directory: licensing.DirectoryLocal},
+			{ID: ids.Microsoft, Name: "Contoso CSP", Provider: "microsoft", Directory: licensing.DirectoryLocal},
 		}
 		if err != nil || !reflect.DeepEqual(page.Items, want) || page.Total != 2 {
 			t.Errorf("ProviderInstances = %+v, %v; want %+v total 2", page, err, want)

@@ -636,7 +636,17 @@ export interface components {
                 "application/json": components["schemas"]["ErrorResponse"];
             };
         };
-        /** @description Service Unavailable. The database cannot be reached; retry after `Retry-After` seconds. An update is applied whole or not at all, and repeating it is safe (it is idempotent). */
+        /** @description Bad Gateway. Microsoft Graph refused this server for a reason an operator must fix (the partner app's consent or permissions in the customer's tenant, or its secret); the description says which. Nothing was changed. */
+        BadGateway: {
+            headers: {
+                "X-Correlation-Id": components["headers"]["XCorrelationId"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorResponse"];
+            };
+        };
+        /** @description Service Unavailable. The database or Microsoft Graph cannot be reached, or Graph throttled us; retry after `Retry-After` seconds. An update is applied whole or not at all, and repeating it is safe (it is idempotent). */
         ServiceUnavailable: {
             headers: {
                 "X-Correlation-Id": components["headers"]["XCorrelationId"];
@@ -732,6 +742,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             500: components["responses"]["InternalServerError"];
+            502: components["responses"]["BadGateway"];
             503: components["responses"]["ServiceUnavailable"];
         };
     };
@@ -806,6 +817,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             500: components["responses"]["InternalServerError"];
+            502: components["responses"]["BadGateway"];
             503: components["responses"]["ServiceUnavailable"];
         };
     };
@@ -862,6 +874,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             500: components["responses"]["InternalServerError"];
+            502: components["responses"]["BadGateway"];
             503: components["responses"]["ServiceUnavailable"];
         };
     };
@@ -913,6 +926,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             500: components["responses"]["InternalServerError"];
+            502: components["responses"]["BadGateway"];
             503: components["responses"]["ServiceUnavailable"];
         };
     };
