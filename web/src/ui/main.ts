@@ -213,7 +213,8 @@ async function signIn(): Promise<void> {
   if (ui.remember.checked) sessionStorage.setItem(STORAGE_KEY, JSON.stringify(session));
   else sessionStorage.removeItem(STORAGE_KEY);
   const claims = readClaims(token);
-  ui.whoami.textContent = `${claims?.sub ?? "signed in"}${claims?.roles?.length ? " (" + claims.roles.join(", ") + ")" : ""} · ${tenant}`;
+  const until = typeof claims?.exp === "number" ? ` · token valid until ${new Date(claims.exp * 1000).toLocaleString()}` : "";
+  ui.whoami.textContent = `${claims?.sub ?? "signed in"}${claims?.roles?.length ? " (" + claims.roles.join(", ") + ")" : ""} · ${tenant}${until}`;
   ui.whoami.hidden = ui.signout.hidden = false;
   ui.signin.hidden = true;
   ui.app.hidden = false;
