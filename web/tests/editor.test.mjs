@@ -263,6 +263,25 @@ describe("the license editor", { skip: skip || false }, () => {
       }
     }));
 
+  test("keep me signed in: the session survives a reload of the tab (sessionStorage only), sign out forgets it", () =>
+    withServer(async (server) => {
+      const { page, context, problems } = await newPage(browser);
+      await page.goto(server.url + "/ui/");
+      await page.getByLabel("Keep me signed in in this tab (session storage)").check();
+      await page.getByRole("button", { name: "Sign in" }).click();
+      await page.getByRole("button", { name: /^Edit licenses of / }).first().waitFor();
+      await page.reload();
+      await page.getByRole("button", { name: /^Edit licenses of / }).first().waitFor();
+      assert.ok(await page.getByRole("button", { name: "Sign out" }).isVisible(), "still signed in after a reload");
+      assert.deepEqual(await context.cookies(), []);
+      assert.equal(await page.evaluate(() => localStorage.length), 0);
+      await page.getByRole("button", { name: "Sign out" }).click();
+      assert.equal(await page.evaluate(() => sessionStorage.length), 0, "sign out leaves nothing in storage");
+      assert.equal(await page.getByLabel("Bearer token").inputValue(), "");
+      assert.deepEqual(unexpected(problems), []);
+      await context.close();
+    }));
+
   test("the page's answers carry a strict policy; a wrong token is refused with the correlation id", () =>
     withServer(async (server) => {
       const { page, context, problems } = await newPage(browser);
