@@ -110,7 +110,7 @@ var DefaultLimits = Limits{
 	WriteTimeout:   60 * time.Second,
 	MaxConnections: 1024,
 	MaxInFlight:    256,
-	RequestTimeout: 15 * time.Second,
+	RequestTimeout: 25 * time.Second, // above the Graph budget (20s), so that its retries can run out first
 	MaxHeaderBytes: 64 << 10,
 }
 

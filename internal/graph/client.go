@@ -44,6 +44,10 @@ type Config struct {
 	Logger      *slog.Logger
 	// Sleep waits between retries; nil means a timer honouring ctx.
 	Sleep func(ctx context.Context, d time.Duration) error
+	// Observe, when set, is told of every Graph call attempt (for
+	// metrics): the operation, Graph's status (0 when unreachable), the
+	// attempt number and how long it took.
+	Observe func(op string, status, attempt int, took time.Duration)
 }
 
 // Credentials sign in to one customer tenant as the partner's app.
@@ -208,6 +212,13 @@ func (t *Tenant) do(ctx context.Context, op, method, rawURL string, body, out an
 		}
 		start := time.Now()
 		res, err := t.c.http.Do(req)
+		if t.c.cfg.Observe != nil {
+			status := 0
+			if err == nil {
+				status = res.StatusCode
+			}
+			t.c.cfg.Observe(op, status, attempt, time.Since(start))
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return &Error{Op: op, Status: http.StatusGatewayTimeout, Code: "timeout"}

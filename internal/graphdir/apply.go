@@ -112,7 +112,10 @@ func (d *Directory) ApplyUserLicenses(ctx context.Context, ref licensing.UserRef
 	d.finish(ctx, link, ids, licensing.StatusSucceeded, note)
 	// Graph's answer is the user without assignedLicenses (not a default
 	// property): the mirror takes what held before plus the changes.
-	after := seats.Held
+	after := make(map[uuid.UUID]bool, len(seats.Held)+len(changes))
+	for sku, on := range seats.Held { // a copy: the decision's input stays as it saw it
+		after[sku] = on
+	}
 	for _, ch := range changes {
 		after[ch.SKUID] = ch.Assign
 	}

@@ -63,12 +63,14 @@ type Mirror interface {
 	// customer is Conflict and nothing is written. Ids listed twice keep
 	// the last entry. A pass of many pages calls it once per page.
 	MirrorUsers(ctx context.Context, link GraphLink, users []MirroredUser, removed []uuid.UUID) error
-	// PruneUsers ends a full pass: it deletes the customer's users that the
-	// link's mirror wrote but has not seen (MirrorUsers) since seenSince, a
-	// time on the store's clock taken before the pass began, with all their
-	// assignments, and returns how many it deleted. Users the link's mirror
-	// never wrote (imported ones, another instance's) are left alone.
-	// Audit records name users without referencing them, so they stay.
+	// PruneUsers ends a full pass: it deletes the customer's users that
+	// MirrorUsers of this link has not written since seenSince (a time on
+	// the store's clock taken before the pass began), with all their
+	// assignments, and returns how many it deleted. That includes users
+	// imported before the customer was linked (the import refuses users
+	// for a linked customer, so they are leftovers of its local days), but
+	// not those another link of the customer mirrors. Audit records name
+	// users without referencing them, so they stay.
 	PruneUsers(ctx context.Context, link GraphLink, seenSince time.Time) (int, error)
 	// MirroredUser returns a user of the link's customer as the mirror
 	// keeps it, with the SKUs it holds under the link's instance, or

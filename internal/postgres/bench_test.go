@@ -9,6 +9,8 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/cloudcockpit-oss/userlicenses/internal/licensing"
+	"github.com/cloudcockpit-oss/userlicenses/internal/postgres/pgtest"
+	"github.com/cloudcockpit-oss/userlicenses/internal/storetest"
 )
 
 // BenchmarkApplyUserLicenses measures the write path: every iteration is
@@ -73,4 +75,9 @@ func BenchmarkApplyUserLicenses(b *testing.B) {
 		})
 		report(b, start)
 	})
+}
+
+// BenchmarkMirrorUsers: LICENSES_TEST_POSTGRES_URL=… go test -run '^$' -bench MirrorUsers ./internal/postgres
+func BenchmarkMirrorUsers(b *testing.B) {
+	storetest.BenchmarkMirrorUsers(b, open(b, pgtest.URL(b)))
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/cloudcockpit-oss/userlicenses/internal/licensing"
 	"github.com/cloudcockpit-oss/userlicenses/internal/sqlite"
+	"github.com/cloudcockpit-oss/userlicenses/internal/storetest"
 	"github.com/google/uuid"
 )
 
@@ -82,4 +83,14 @@ func BenchmarkApplyUserLicenses(b *testing.B) {
 		})
 		report(b)
 	})
+}
+
+// BenchmarkMirrorUsers: go test -run '^$' -bench MirrorUsers ./internal/sqlite
+func BenchmarkMirrorUsers(b *testing.B) {
+	db, err := sqlite.Open(b.Context(), sqlite.Config{Path: filepath.Join(b.TempDir(), "bench.db")})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	storetest.BenchmarkMirrorUsers(b, db)
 }

@@ -119,7 +119,10 @@ func (db *DB) inRead(ctx context.Context, what string, fn func(tx *sql.Tx) error
 		return dbError(err, "starting to "+what)
 	}
 	defer tx.Rollback()
-	return dbError(fn(tx), what)
+	if err := fn(tx); err != nil {
+		return dbError(err, what)
+	}
+	return nil
 }
 
 // jsonIDs renders ids as a JSON array of canonical uuid strings, the form
@@ -171,8 +174,12 @@ func (db *DB) MirrorLicenses(ctx context.Context, link licensing.GraphLink, ls [
 			}
 		}
 		keep := jsonIDs(skus)
+		// Through the few dropped license rows, so that the primary key
+		// finds their assignments instead of a scan of every assignment of
+		// the customer on every sync.
 		if _, err := tx.ExecContext(ctx, `DELETE FROM assignments WHERE customer_id = ? AND provider_instance_id = ?
-			AND sku_id NOT IN (SELECT value FROM json_each(?))`, c, pi, keep); err != nil {
+			AND sku_id IN (SELECT sku_id FROM licenses WHERE customer_id = ? AND provider_instance_id = ?
+				AND sku_id NOT IN (SELECT value FROM json_each(?)))`, c, pi, c, pi, keep); err != nil {
 			return err
 		}
 		_, err = tx.ExecContext(ctx, `DELETE FROM licenses WHERE customer_id = ? AND provider_instance_id = ?
@@ -279,7 +286,7 @@ func (db *DB) PruneUsers(ctx context.Context, link licensing.GraphLink, seenSinc
 		}
 		var err error
 		n, err = deleteUsers(ctx, tx, link.Customer.ID, link.Customer.ID,
-			`SELECT id FROM users WHERE customer_id = ? AND mirror_instance_id = ? AND mirrored_at < ?`,
+			`SELECT id FROM users WHERE customer_id = ? AND (mirror_instance_id IS NULL OR (mirror_instance_id = ? AND mirrored_at < ?))`,
 			link.Instance.ID, nanos(seenSince))
 		return err
 	})

@@ -41,6 +41,7 @@ func Run(t *testing.T, open func(t *testing.T) licensing.Store) {
 	t.Run("AuditRecords", func(t *testing.T) { testAudit(t, open) })
 	t.Run("RecordAudit", func(t *testing.T) { testRecordAudit(t, open) })
 	t.Run("Rules", func(t *testing.T) { testRules(t, open) })
+	t.Run("Mirror", func(t *testing.T) { testMirror(t, open) })
 }
 
 // seeded opens a store and imports the fixture into it.

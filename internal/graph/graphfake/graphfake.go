@@ -145,6 +145,13 @@ func (s *Server) Inject(f Fault) {
 	s.faults = append(s.faults, &f)
 }
 
+// ClearFaults drops the faults not yet answered.
+func (s *Server) ClearFaults() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = nil
+}
+
 // OnAssign runs f before each assignLicense is applied (a test takes the
 // last seat from under a request this way).
 func (s *Server) OnAssign(f func()) {

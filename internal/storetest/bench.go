@@ -1,0 +1,63 @@
+package storetest
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/cloudcockpit-oss/userlicenses/internal/licensing"
+)
+
+// BenchmarkMirrorUsers measures what a sync pass costs the store: each
+// iteration is one MirrorUsers commit of a full Graph page (999 users, two
+// SKUs each, one of which changes every round) for a customer of 100
+// pages (99,900 users), cycling through the pages, so that after the
+// first round every call updates existing users and rewrites half of
+// their assignments. It reports users/s; a full pass of 100k users takes
+// 100 iterations. s must be empty.
+func BenchmarkMirrorUsers(b *testing.B, s licensing.Store) {
+	const (
+		pageSize = 999
+		pages    = 100
+	)
+	snap, ids := GraphFixture()
+	if err := s.Import(b.Context(), snap); err != nil {
+		b.Fatal(err)
+	}
+	link, err := s.GraphLink(b.Context(), ids.Tenant, ids.Linked, ids.Graph)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := s.MirrorLicenses(b.Context(), link, []licensing.License{
+		{SKUID: ids.E3, Name: "Microsoft 365 E3", Total: 200000},
+		{SKUID: ids.E5, Name: "Microsoft 365 E5", Total: 200000},
+		{SKUID: ids.Visio, Name: "Visio Plan 2", Total: 200000},
+	}); err != nil {
+		b.Fatal(err)
+	}
+	page := make([]licensing.MirroredUser, pageSize)
+	start := time.Now()
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		p, round := i%pages, i/pages
+		second := ids.E5
+		if round%2 == 1 {
+			second = ids.Visio
+		}
+		for j := range page {
+			n := p*pageSize + j
+			page[j] = licensing.MirroredUser{
+				User: licensing.User{ID: uuid.UUID{0x30, 0, 0, 0, 0, 0, 0x40, 0, 0x80, 0, 0, byte(n >> 16), byte(n >> 8), byte(n), 0x42, 0x42},
+					DisplayName: fmt.Sprintf("User %06d", n), UserPrincipalName: fmt.Sprintf("u%06d@linked.test", n)},
+				UsageLocation: "US",
+				SKUs:          []uuid.UUID{ids.E3, second},
+			}
+		}
+		if err := s.MirrorUsers(b.Context(), link, page, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*pageSize)/time.Since(start).Seconds(), "users/s")
+}
