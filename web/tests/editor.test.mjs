@@ -263,6 +263,28 @@ describe("the license editor", { skip: skip || false }, () => {
       }
     }));
 
+  test("unsaved ticks are not thrown away without asking", () =>
+    withServer(async (server) => {
+      const { page, context, problems } = await newPage(browser);
+      await signIn(page, server);
+      await page.getByLabel("Customer", { exact: true }).selectOption({ label: "Fabrikam" });
+      await openUser(page, "ada", "Ada Lovelace");
+      await page.getByRole("checkbox", { name: "Microsoft 365 E3", exact: true }).check();
+      const asked = [];
+      page.once("dialog", (d) => {
+        asked.push(d.message());
+        void d.dismiss();
+      });
+      await page.getByRole("button", { name: "Close", exact: true }).click();
+      assert.deepEqual(asked, ["Discard 1 unsaved change to the licenses of Ada Lovelace?"]);
+      assert.equal(await page.getByRole("checkbox", { name: "Microsoft 365 E3", exact: true }).isChecked(), true, "dismissed: the tick stays");
+      page.once("dialog", (d) => void d.accept());
+      await page.getByRole("button", { name: "Close", exact: true }).click();
+      await page.getByRole("heading", { name: "Licenses of Ada Lovelace" }).waitFor({ state: "hidden" });
+      assert.deepEqual(unexpected(problems), []);
+      await context.close();
+    }));
+
   test("keep me signed in: the session survives a reload of the tab (sessionStorage only), sign out forgets it", () =>
     withServer(async (server) => {
       const { page, context, problems } = await newPage(browser);

@@ -389,7 +389,14 @@ function editButton(u: User): HTMLButtonElement {
 
 // ---- the editor ---------------------------------------------------------
 
+/** Asks before unsaved ticks are thrown away; true when there are none or the user agrees. */
+function mayDiscard(): boolean {
+  const n = changes().length;
+  return n === 0 || window.confirm(`Discard ${n} unsaved change${n === 1 ? "" : "s"} to the licenses of ${state.editing?.user.displayName ?? "this user"}?`);
+}
+
 async function openUser(user: User): Promise<void> {
+  if (!mayDiscard()) return;
   clearMessages();
   const licenses = await fetchLicenses(user);
   if (!licenses) return;
@@ -469,7 +476,9 @@ function updateDirty(): void {
   ui.dirty.textContent = n ? `${n} unsaved change${n === 1 ? "" : "s"}` : "No unsaved changes";
 }
 
-ui.closeEditor.addEventListener("click", () => closeEditor(true));
+ui.closeEditor.addEventListener("click", () => {
+  if (mayDiscard()) closeEditor(true);
+});
 
 function closeEditor(focusList: boolean): void {
   const user = state.editing?.user;
