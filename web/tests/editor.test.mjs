@@ -278,6 +278,15 @@ describe("the license editor", { skip: skip || false }, () => {
       await page.getByRole("button", { name: "Close", exact: true }).click();
       assert.deepEqual(asked, ["Discard 1 unsaved change to the licenses of Ada Lovelace?"]);
       assert.equal(await page.getByRole("checkbox", { name: "Microsoft 365 E3", exact: true }).isChecked(), true, "dismissed: the tick stays");
+      // Another customer: asked too; no keeps Fabrikam and the tick.
+      page.once("dialog", (d) => {
+        asked.push(d.message());
+        void d.dismiss();
+      });
+      await page.getByLabel("Customer", { exact: true }).selectOption({ label: "Tailspin Toys · via Litware Partners" });
+      assert.equal(asked.length, 2);
+      assert.equal(await page.getByLabel("Customer", { exact: true }).locator("option:checked").textContent(), "Fabrikam");
+      assert.equal(await page.getByRole("checkbox", { name: "Microsoft 365 E3", exact: true }).isChecked(), true);
       page.once("dialog", (d) => void d.accept());
       await page.getByRole("button", { name: "Close", exact: true }).click();
       await page.getByRole("heading", { name: "Licenses of Ada Lovelace" }).waitFor({ state: "hidden" });

@@ -303,10 +303,22 @@ ui.customerSearch.addEventListener("input", () => {
   }, 300);
 });
 
-ui.customer.addEventListener("change", () => void scopeChanged());
-ui.instance.addEventListener("change", () => void scopeChanged());
+// The customer and instance the lists show, to go back to when a change
+// of either would throw unsaved ticks away and the user says no.
+let scope = { customer: "", instance: "" };
+for (const select of [ui.customer, ui.instance]) {
+  select.addEventListener("change", () => {
+    if (!mayDiscard()) {
+      ui.customer.value = scope.customer;
+      ui.instance.value = scope.instance;
+      return;
+    }
+    void scopeChanged();
+  });
+}
 
 async function scopeChanged(): Promise<void> {
+  scope = { customer: ui.customer.value, instance: ui.instance.value };
   state.generation++;
   state.usersPage = 1;
   closeEditor(false);
