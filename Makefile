@@ -22,6 +22,7 @@ run:
 
 build:
 	$(GO) build -o bin/licensesd ./cmd/licensesd
+	$(GO) build -o bin/licensesctl ./cmd/licensesctl
 
 # Go (gen/) and TypeScript (web/src/api/schema.ts, then the built page in
 # internal/webui/dist) from api/openapi.yaml.
@@ -85,7 +86,7 @@ fuzz:
 	done
 
 bench:
-	$(GO) test -run '^$$' -bench . -benchtime 2s ./internal/sqlite/ ./internal/postgres/ ./internal/e2e/
+	$(GO) test -run '^$$' -bench . -benchtime 2s ./internal/sqlite/ ./internal/postgres/ ./internal/e2e/ ./internal/ctl/
 
 -include tools/contract/contract.mk
 -include web/web.mk

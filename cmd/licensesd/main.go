@@ -1,5 +1,6 @@
 // Command licensesd serves the customer user licenses API. It only parses
-// flags (each with an environment fallback) and wires internal/daemon.
+// flags (each with an environment fallback, see settings.go) and wires
+// internal/daemon.
 package main
 
 import (
@@ -9,29 +10,27 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strconv"
 	"syscall"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/cloudcockpit-oss/userlicenses/internal/auth"
 	"github.com/cloudcockpit-oss/userlicenses/internal/daemon"
 	"github.com/cloudcockpit-oss/userlicenses/internal/demo"
-	"github.com/cloudcockpit-oss/userlicenses/internal/graph"
-	"github.com/cloudcockpit-oss/userlicenses/internal/graphdir"
 	"github.com/cloudcockpit-oss/userlicenses/internal/licensing"
 	"github.com/cloudcockpit-oss/userlicenses/internal/webui"
 )
 
-const usage = `licensesd serves the CloudCockpit "update a customer user's licenses" API.
+const long = `licensesd serves the CloudCockpit "update a customer user's licenses" API.
 
-Usage:
+Commands:
   licensesd serve [flags]        serve the API
   licensesd seed [flags] FILE    import a directory snapshot (JSON), idempotently
   licensesd migrate [flags]      apply the schema migrations and exit
@@ -40,162 +39,123 @@ Usage:
   licensesd demo [flags]         serve a fresh database with demo data; prints a token and a curl example
                                  (--graph-sandbox: one more customer behind an in-process fake Microsoft Graph)
 
-Every flag falls back to the environment variable named in its description.
-Run "licensesd COMMAND --help" for the flags of a command.
-`
+Every flag falls back to the environment variable named in its description; a bad value from
+either exits 2 naming it. Run "licensesd COMMAND --help" for the flags of a command.`
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr, os.Getenv))
 }
 
-func run(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprint(stdout, usage)
-		if len(args) == 0 {
-			return 2
-		}
-		return 0
+// usageError is a mistake on the command line or in the environment: exit 2.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+
+// run runs licensesd with the arguments and returns its exit code: 0 done,
+// 1 failed, 2 a usage error (a bad flag, variable or argument).
+func run(args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	root := &cobra.Command{
+		Use:           "licensesd",
+		Short:         "Serve the customer user licenses API",
+		Long:          long,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		// No command is a usage error, after the help.
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cmd.SetOut(stderr)
+			_ = cmd.Help()
+			return usageError{errors.New("a command is required")}
+		},
 	}
-	cmd, rest := args[0], args[1:]
-	fs := flag.NewFlagSet("licensesd "+cmd, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	cfg, logLevel := flags(fs, cmd)
-	sandbox := false
-	if cmd == "demo" {
-		fs.BoolVar(&sandbox, "graph-sandbox", false, "add a customer whose licenses live behind an in-process fake Microsoft Graph")
-	}
-	if err := fs.Parse(rest); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
-	}
-	cfg.Logger = slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: logLevel}))
+	root.CompletionOptions.DisableDefaultCmd = true
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return usageError{fmt.Errorf("%v (see %s --help)", err, c.CommandPath())}
+	})
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	var err error
-	switch cmd {
-	case "serve":
-		err = serve(ctx, *cfg, nil)
-	case "seed":
-		if fs.NArg() != 1 {
-			fmt.Fprintln(stderr, "licensesd seed: exactly one FILE is required")
-			return 2
+
+	// command builds one subcommand over its own configuration: only its
+	// settings are declared, so --help shows exactly them.
+	command := func(name, short, example string, args cobra.PositionalArgs, do func(ctx context.Context, cfg daemon.Config, args []string) error) *cobra.Command {
+		cfg := &daemon.Config{}
+		level := new(slog.LevelVar)
+		c := &cobra.Command{Use: name, Short: short, Example: example, Args: args}
+		mine := declare(c.Flags(), name, settings(cfg, level))
+		if name == cmdDemo {
+			// A fresh temporary database unless one is named.
+			_ = c.Flags().Set("database", "")
+			c.Flags().Lookup("database").DefValue = ""
+			c.Flags().Lookup("database").Changed = false
 		}
-		err = seed(ctx, *cfg, fs.Arg(0), stdout)
-	case "migrate":
-		err = daemon.Migrate(ctx, *cfg)
-	case "sync":
-		err = runSync(ctx, *cfg, stdout)
-	case "demo":
-		err = runDemo(ctx, *cfg, sandbox, stdout)
-	default:
-		fmt.Fprintf(stderr, "licensesd: unknown command %q\n\n%s", cmd, usage)
+		c.RunE = func(cmd *cobra.Command, args []string) error {
+			if err := applyEnvironment(cmd.Flags(), mine, getenv); err != nil {
+				return usageError{err}
+			}
+			cfg.Logger = slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
+			return do(ctx, *cfg, args)
+		}
+		return c
+	}
+	var sandbox bool
+	demoCmd := command(cmdDemo, "Serve a fresh database with the demo data; prints tokens and curl examples",
+		"  licensesd demo\n  licensesd demo --addr 127.0.0.1:18080\n  licensesd demo --graph-sandbox",
+		noArgs, func(ctx context.Context, cfg daemon.Config, _ []string) error {
+			return runDemo(ctx, cfg, sandbox, stdout)
+		})
+	demoCmd.Flags().BoolVar(&sandbox, "graph-sandbox", false, "add a customer whose licenses live behind an in-process fake Microsoft Graph")
+	root.AddCommand(
+		command(cmdServe, "Serve the API until SIGTERM or SIGINT",
+			"  LICENSES_JWT_SECRET=... licensesd serve --addr 127.0.0.1:8080 --database sqlite:licenses.db\n"+
+				"  licensesd serve --database postgres://app@db:5432/licenses --jwks-url https://login.microsoftonline.com/TENANT/discovery/v2.0/keys --jwt-issuer ... --jwt-audience ...",
+			noArgs, func(ctx context.Context, cfg daemon.Config, _ []string) error { return serve(ctx, cfg, nil) }),
+		command(cmdSeed, "Import a directory snapshot (JSON), idempotently; a file that breaks a rule is rejected whole",
+			"  licensesd seed --database sqlite:licenses.db internal/demo/demo.json",
+			exactlyOneFile, func(ctx context.Context, cfg daemon.Config, args []string) error {
+				return seed(ctx, cfg, args[0], stdout)
+			}),
+		command(cmdMigrate, "Apply the schema migrations and exit",
+			"  timeout 300 licensesd migrate --database postgres://app@db:5432/licenses",
+			noArgs, func(ctx context.Context, cfg daemon.Config, _ []string) error { return daemon.Migrate(ctx, cfg) }),
+		command(cmdSync, "Mirror every customer linked to a Microsoft Graph instance once, and exit (1 naming the customers that failed)",
+			"  licensesd sync --database postgres://app@db:5432/licenses",
+			noArgs, func(ctx context.Context, cfg daemon.Config, _ []string) error { return runSync(ctx, cfg, stdout) }),
+		demoCmd,
+	)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return 0
+	}
+	var ue usageError
+	if errors.As(err, &ue) {
+		fmt.Fprintf(stderr, "licensesd: %v\n", ue.err)
 		return 2
 	}
-	if err != nil {
-		fmt.Fprintf(stderr, "licensesd %s: %v\n", cmd, err)
-		return 1
+	if c, _, ferr := root.Find(args); ferr != nil || c == root {
+		// Cobra's own: an unknown command.
+		fmt.Fprintf(stderr, "licensesd: %v\n", err)
+		return 2
 	}
-	return 0
+	fmt.Fprintf(stderr, "licensesd %s: %v\n", args[0], err)
+	return 1
 }
 
-// flags declares the flags of a command; their defaults come from the
-// environment so that containers and CI can configure by variables.
-func flags(fs *flag.FlagSet, cmd string) (*daemon.Config, *slog.LevelVar) {
-	cfg := &daemon.Config{}
-	dbDefault := "sqlite:licenses.db"
-	if cmd == "demo" {
-		dbDefault = "" // a fresh temporary database unless one is named
+// noArgs refuses arguments as a usage error.
+func noArgs(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usageError{fmt.Errorf("%s takes no arguments, got %q", cmd.CommandPath(), args)}
 	}
-	str := func(p *string, name, env, def, help string) {
-		fs.StringVar(p, name, envOr(env, def), help+" ($"+env+")")
-	}
-	dur := func(p *time.Duration, name, env string, def time.Duration, help string) {
-		d := def
-		if v, err := time.ParseDuration(os.Getenv(env)); err == nil {
-			d = v
-		}
-		fs.DurationVar(p, name, d, help+" ($"+env+")")
-	}
-	str(&cfg.Addr, "addr", "LICENSES_ADDR", "127.0.0.1:8080", "listen address")
-	str(&cfg.DatabaseURL, "database", "LICENSES_DATABASE_URL", dbDefault,
-		"database: sqlite:PATH or file:PATH (embedded), or postgres://USER@HOST:PORT/DB")
-	str(&cfg.JWTSecret, "jwt-secret", "LICENSES_JWT_SECRET", "", "HS256 key, the raw bytes of the value, at least 32 (development and tests)")
-	str(&cfg.JWKSURL, "jwks-url", "LICENSES_JWKS_URL", "", "JWKS URL for RS256/ES256 tokens (e.g. Entra ID's discovery/v2.0/keys)")
-	str(&cfg.JWTIssuer, "jwt-issuer", "LICENSES_JWT_ISSUER", "", "required iss of tokens (required with a JWKS URL; enforced for HS256 when set)")
-	str(&cfg.JWTAudience, "jwt-audience", "LICENSES_JWT_AUDIENCE", "", "required aud of tokens (required with a JWKS URL; enforced for HS256 when set)")
-	dur(&cfg.ShutdownTimeout, "shutdown-timeout", "LICENSES_SHUTDOWN_TIMEOUT", 15*time.Second, "how long in-flight requests may finish after SIGTERM")
-	d := daemon.DefaultLimits
-	dur(&cfg.Limits.ReadTimeout, "read-timeout", "LICENSES_READ_TIMEOUT", d.ReadTimeout, "how long reading a request, body included, may take (then 408)")
-	dur(&cfg.Limits.WriteTimeout, "write-timeout", "LICENSES_WRITE_TIMEOUT", d.WriteTimeout, "how long writing a response may take (a client that does not read is dropped)")
-	dur(&cfg.Limits.RequestTimeout, "request-timeout", "LICENSES_REQUEST_TIMEOUT", d.RequestTimeout, "how long one request's work, database included, may take (then 503)")
-	intVar := func(p *int, name, env string, def int, help string) {
-		v := def
-		if n, err := strconv.Atoi(os.Getenv(env)); err == nil {
-			v = n
-		}
-		fs.IntVar(p, name, v, help+" ($"+env+")")
-	}
-	intVar(&cfg.Limits.MaxConnections, "max-connections", "LICENSES_MAX_CONNECTIONS", d.MaxConnections, "open connections at most")
-	intVar(&cfg.Limits.MaxInFlight, "max-in-flight", "LICENSES_MAX_IN_FLIGHT", d.MaxInFlight, "requests served at once at most (beyond: 503 with Retry-After)")
-	dur(&cfg.JWTMaxLifetime, "jwt-max-lifetime", "LICENSES_JWT_MAX_LIFETIME", daemon.DefaultJWTMaxLifetime, "the longest token lifetime (exp - iat) accepted")
-	maxConns := int64(0)
-	if v, err := strconv.ParseInt(os.Getenv("LICENSES_PG_MAX_CONNS"), 10, 32); err == nil {
-		maxConns = v
-	}
-	fs.Func("pg-max-conns", fmt.Sprintf("PostgreSQL pool size; 0 = max(4, CPUs) (default %d) ($LICENSES_PG_MAX_CONNS)", maxConns), func(s string) error {
-		v, err := strconv.ParseInt(s, 10, 32)
-		maxConns = v
-		return err
-	})
-	dur(&cfg.Postgres.ConnectTimeout, "pg-connect-timeout", "LICENSES_PG_CONNECT_TIMEOUT", 5*time.Second, "PostgreSQL connect timeout")
-	dur(&cfg.Postgres.StatementTimeout, "pg-statement-timeout", "LICENSES_PG_STATEMENT_TIMEOUT", 30*time.Second, "PostgreSQL statement_timeout")
-	str(&cfg.Graph.URL, "graph-url", "LICENSES_GRAPH_URL", graph.DefaultURL, "Microsoft Graph's base URL (national clouds: their own)")
-	str(&cfg.Graph.LoginURL, "graph-login-url", "LICENSES_GRAPH_LOGIN_URL", graph.DefaultLoginURL, "the identity platform's base URL; tokens come from {URL}/{tenant}/oauth2/v2.0/token")
-	dur(&cfg.Graph.Timeout, "graph-timeout", "LICENSES_GRAPH_TIMEOUT", graphdir.DefaultTimeout, "the budget of one request's Graph calls, retries included")
-	// 0 means off here; in daemon.Config a zero interval is the default
-	// and off is negative.
-	syncDefault := daemon.DefaultGraphSyncInterval
-	if v, err := time.ParseDuration(os.Getenv("LICENSES_GRAPH_SYNC_INTERVAL")); err == nil {
-		syncDefault = v
-	}
-	setSync := func(d time.Duration) {
-		if d == 0 {
-			d = -1
-		}
-		cfg.Graph.SyncInterval = d
-	}
-	setSync(syncDefault)
-	fs.Func("graph-sync-interval", fmt.Sprintf("how often serve mirrors the customers linked to Graph instances; 0 = off (default %s) ($LICENSES_GRAPH_SYNC_INTERVAL)", syncDefault),
-		func(v string) error {
-			d, err := time.ParseDuration(v)
-			if err != nil {
-				return err
-			}
-			setSync(d)
-			return nil
-		})
-	skip, _ := strconv.ParseBool(os.Getenv("LICENSES_SKIP_MIGRATIONS"))
-	fs.BoolVar(&cfg.SkipMigrations, "skip-migrations", skip, "do not apply PostgreSQL migrations at start (run `licensesd migrate` instead) ($LICENSES_SKIP_MIGRATIONS)")
-	level := new(slog.LevelVar)
-	fs.Func("log-level", "debug, info, warn or error (default info) ($LICENSES_LOG_LEVEL)", func(s string) error { return level.UnmarshalText([]byte(s)) })
-	if v := os.Getenv("LICENSES_LOG_LEVEL"); v != "" {
-		_ = level.UnmarshalText([]byte(v))
-	}
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage of licensesd %s:\n", cmd)
-		fs.PrintDefaults()
-	}
-	cfg.Postgres.MaxConns = int32(maxConns)
-	return cfg, level
+	return nil
 }
 
-func envOr(name, def string) string {
-	if v, ok := os.LookupEnv(name); ok {
-		return v
+// exactlyOneFile is seed's argument check, a usage error otherwise.
+func exactlyOneFile(_ *cobra.Command, args []string) error {
+	if len(args) != 1 {
+		return usageError{fmt.Errorf("seed: exactly one FILE is required, got %d arguments", len(args))}
 	}
-	return def
+	return nil
 }
 
 // serve runs until ctx is done (SIGINT/SIGTERM), then shuts down

@@ -187,3 +187,90 @@ func TestServe_SIGTERMFinishesInFlightRequestsAndExitsZero(t *testing.T) {
 		t.Fatalf("licensesd did not exit 0 after SIGTERM: %v", err)
 	}
 }
+
+func TestConfiguration_aBadValueFromFlagOrEnvironmentExits2NamingIt(t *testing.T) {
+	db := "sqlite:" + filepath.Join(t.TempDir(), "x.db")
+	secret := "LICENSES_JWT_SECRET=" + testSecret
+	tests := []struct {
+		name string
+		env  []string
+		args []string
+		want string
+	}{
+		{"durationFromEnvironment", []string{secret, "LICENSES_SHUTDOWN_TIMEOUT=fifteen"}, []string{"serve", "--database", db}, `invalid value "fifteen" for $LICENSES_SHUTDOWN_TIMEOUT (--shutdown-timeout)`},
+		{"durationFromFlag", []string{secret}, []string{"serve", "--database", db, "--shutdown-timeout", "fifteen"}, `"fifteen" for "--shutdown-timeout"`},
+		{"negativeDurationFromEnvironment", []string{secret, "LICENSES_READ_TIMEOUT=-1s"}, []string{"serve", "--database", db}, "$LICENSES_READ_TIMEOUT: --read-timeout -1s: must not be negative"},
+		{"negativeDurationFromFlag", []string{secret}, []string{"serve", "--database", db, "--write-timeout=-2s"}, "--write-timeout -2s: must not be negative"},
+		{"intFromEnvironment", []string{secret, "LICENSES_PG_MAX_CONNS=many"}, []string{"serve", "--database", db}, "$LICENSES_PG_MAX_CONNS (--pg-max-conns)"},
+		{"zeroConnections", []string{secret, "LICENSES_MAX_CONNECTIONS=0"}, []string{"serve", "--database", db}, "--max-connections 0: must be at least 1"},
+		{"boolFromEnvironment", []string{secret, "LICENSES_SKIP_MIGRATIONS=maybe"}, []string{"serve", "--database", db}, "$LICENSES_SKIP_MIGRATIONS"},
+		{"syncIntervalFromEnvironment", []string{secret, "LICENSES_GRAPH_SYNC_INTERVAL=often"}, []string{"serve", "--database", db}, `invalid value "often" for $LICENSES_GRAPH_SYNC_INTERVAL`},
+		{"negativeSyncInterval", []string{secret}, []string{"serve", "--database", db, "--graph-sync-interval=-1m"}, "must not be negative (0 turns syncing off)"},
+		{"graphTimeoutForSync", []string{"LICENSES_GRAPH_TIMEOUT=soon"}, []string{"sync", "--database", db}, "$LICENSES_GRAPH_TIMEOUT (--graph-timeout)"},
+		{"logLevelFromEnvironment", []string{"LICENSES_LOG_LEVEL=loud"}, []string{"migrate", "--database", db}, "$LICENSES_LOG_LEVEL (--log-level): want debug, info, warn or error"},
+		{"logLevelFromFlag", nil, []string{"migrate", "--database", db, "--log-level", "loud"}, `"loud" for "--log-level"`},
+		{"aFlagOfAnotherCommand", nil, []string{"migrate", "--database", db, "--addr", ":1"}, "unknown flag: --addr"},
+		{"unknownCommand", nil, []string{"serv"}, `unknown command "serv"`},
+		{"noCommand", nil, nil, "a command is required"},
+		{"seedWithoutAFile", nil, []string{"seed", "--database", db}, "exactly one FILE"},
+		{"anArgumentMigrateDoesNotTake", nil, []string{"migrate", "--database", db, "now"}, `licensesd migrate takes no arguments, got ["now"]`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, code := licensesd(t, tt.env, tt.args...)
+			if code != 2 || !strings.Contains(out, tt.want) {
+				t.Errorf("exit %d, want 2 with %q:\n%s", code, tt.want, out)
+			}
+		})
+	}
+	// A variable of another command is not this command's business.
+	if out, code := licensesd(t, []string{"LICENSES_ADDR=not-an-address", "LICENSES_SHUTDOWN_TIMEOUT=fifteen"}, "migrate", "--database", db); code != 0 {
+		t.Errorf("migrate with serve's variables set: exit %d: %s", code, out)
+	}
+	// The flag wins over the variable.
+	if out, code := licensesd(t, []string{"LICENSES_LOG_LEVEL=loud"}, "migrate", "--database", db, "--log-level", "warn"); code != 0 {
+		t.Errorf("a flag over a bad variable: exit %d: %s", code, out)
+	}
+}
+
+func TestHelp_eachCommandShowsOnlyItsFlagsWithoutGarbling(t *testing.T) {
+	tests := []struct {
+		cmd           string
+		want, notWant []string
+	}{
+		{"serve", []string{"--addr", "--jwt-secret", "--jwks-url", "--skip-migrations", "--pg-max-conns", "--log-level"}, nil},
+		{"migrate", []string{"--database", "--pg-connect-timeout", "--log-level"}, []string{"--addr", "--jwt-secret", "--shutdown-timeout", "--skip-migrations", "--max-in-flight"}},
+		{"seed", []string{"--database", "--log-level"}, []string{"--addr", "--jwt-secret", "--jwks-url"}},
+		{"demo", []string{"--addr", "--database", "--jwt-secret", "--shutdown-timeout", "--graph-sandbox", "--graph-sync-interval"}, []string{"--skip-migrations", "--jwks-url", "--jwt-issuer"}},
+		{"sync", []string{"--database", "--graph-url", "--graph-login-url", "--graph-timeout", "--log-level"}, []string{"--addr", "--jwt-secret", "--graph-sync-interval", "--graph-sandbox", "--skip-migrations"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.cmd, func(t *testing.T) {
+			out, code := licensesd(t, nil, tt.cmd, "--help")
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, out)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(out, w+" ") {
+					t.Errorf("%s --help lacks %s", tt.cmd, w)
+				}
+			}
+			for _, w := range tt.notWant {
+				if strings.Contains(out, w+" ") {
+					t.Errorf("%s --help shows %s, which is not its flag", tt.cmd, w)
+				}
+			}
+			if strings.Contains(out, "`") {
+				t.Errorf("%s --help has a backquote, which pflag garbles:\n%s", tt.cmd, out)
+			}
+			if !strings.Contains(out, "Examples:") {
+				t.Errorf("%s --help has no example", tt.cmd)
+			}
+		})
+	}
+	// The one place pflag would garble: --skip-migrations names a command.
+	out, _ := licensesd(t, nil, "serve", "--help")
+	if !regexp.MustCompile(`--skip-migrations\s+do not apply PostgreSQL migrations at start \(run licensesd migrate instead\)`).MatchString(out) {
+		t.Errorf("--skip-migrations help is garbled:\n%s", out)
+	}
+}
