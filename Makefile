@@ -5,12 +5,14 @@ GO ?= go
 LICENSES_TEST_POSTGRES_URL ?=
 export LICENSES_TEST_POSTGRES_URL
 
-.PHONY: run test unit build generate check-generate vet fmt-check bench bench-smoke bench-go bench-tools fuzz help
+.PHONY: run test unit build generate check-generate check-generate-go changelog check-changelog vet fmt-check bench bench-smoke bench-go bench-tools fuzz help
 
 help:
 	@echo "make run             serve the demo (embedded SQLite, demo data, prints a token)"
 	@echo "make test            vet, gofmt, spec lint, breaking-change gate, generated-code drift, all tests (-race)"
-	@echo "make generate        regenerate gen/ from api/openapi.yaml"
+	@echo "make generate        regenerate gen/, the TypeScript client and the web build from api/openapi.yaml"
+	@echo "make changelog       write CHANGELOG.md's entry for the spec's version (oasdiff against api/released/)"
+	@echo "make test-browser    the Playwright tests of /ui/ and /docs in Debian's Chromium (make browser-tools installs it)"
 	@echo "make bench           licensesd against bare net/http, bare Echo and Prism (tools/bench; BENCH_ARGS narrows the matrix)"
 	@echo "make bench-smoke     the same benchmark on a tiny matrix in seconds (CI), asserting nothing about speed"
 	@echo "make bench-go        Go micro-benchmarks of the hot path (-benchmem)"
@@ -24,17 +26,35 @@ build:
 	$(GO) build -o bin/licensesd ./cmd/licensesd
 	$(GO) build -o bin/licensesctl ./cmd/licensesctl
 
-generate:
+# Go (gen/) and TypeScript (web/src/api/schema.ts, then the built page in
+# internal/webui/dist) from api/openapi.yaml.
+generate: web-tools
 	$(GO) generate ./...
+	node web/scripts/build.mjs
 
-# gen/ must be exactly what the spec produces: regenerate and compare.
-check-generate:
-	@$(GO) generate ./gen/...
-	@if [ -n "$$(git status --porcelain -- gen/)" ]; then \
-		git --no-pager diff --stat -- gen/; \
-		echo "check-generate: gen/ differs from what api/openapi.yaml produces. Run 'make generate' and commit gen/ with the spec."; \
-		exit 1; fi
-	@echo "check-generate: gen/ matches api/openapi.yaml"
+# What the spec produces must be exactly what is in the working tree
+# (committed or not): generate into a temporary folder and compare, leaving
+# the tree alone. web-check does the same for the TypeScript client and the
+# built page.
+check-generate: check-generate-go web-check
+
+check-generate-go:
+	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	sed "s|^output:.*|output: $$tmp/api.gen.go|" oapi-codegen.yaml >"$$tmp/oapi-codegen.yaml"; \
+	$(GO) run github.com/oapi-codegen/oapi-codegen/v2/cmd/oapi-codegen -config "$$tmp/oapi-codegen.yaml" api/openapi.yaml || exit 1; \
+	if ! cmp -s "$$tmp/api.gen.go" gen/api.gen.go; then \
+		diff -u gen/api.gen.go "$$tmp/api.gen.go" | sed -n '1,40p'; \
+		echo "check-generate: gen/api.gen.go differs from what api/openapi.yaml produces. Run 'make generate' and commit gen/ with the spec."; \
+		exit 1; fi; \
+	echo "check-generate: gen/ matches api/openapi.yaml"
+
+# CHANGELOG.md, the contract's changelog: write the entry of the spec's
+# version from oasdiff's changelog against api/released/openapi.yaml.
+changelog:
+	@$(GO) run ./tools/changelog -write
+
+check-changelog:
+	@$(GO) run ./tools/changelog -check
 
 vet:
 	$(GO) vet ./...
@@ -43,7 +63,7 @@ fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then \
 		echo "fmt-check: run gofmt -w on:"; echo "$$out"; exit 1; fi
 
-test: vet fmt-check check-generate lint-spec check-breaking unit
+test: vet fmt-check check-generate lint-spec check-breaking check-changelog unit test-browser
 
 unit:
 	$(GO) test -race -count=1 ./...
@@ -88,3 +108,4 @@ fuzz:
 
 
 -include tools/contract/contract.mk
+-include web/web.mk

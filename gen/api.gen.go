@@ -6035,7 +6035,7 @@ var swaggerSpec = []string{
 	"kSeJFUUTsGBXqCtIPrq9pRePb29LeHKMmw73HfSimuMv2nP4Kp4dC0sklk1rOBqOaIaj4SEdHJkZYDTM",
 	"s1aNVyOVU80RtDXBKrOSzjEWRsrQ9RvwNORlGJ8JpzuixweJBzadkhiByYqWfYHMAIspJ4KL2QnlXpfJ",
 	"301WbGG/ePHacoNGrgL8n1rqQfFzLQWh9ut6usBeZNdC64rW/4vyzA1TRM/mMk1yrnnx4rVjNGmZO+K5",
-	"x09nlw1GIZcotMxUjAOpZvv54dy3z1rdjxtqxdF63P/1//67frqLsx2EwTUq7TjKaDAcDH2VgmBLHpwE",
+	"x09nlw1GIZcotMxUjAOpZvv54dy3z1rdjxtqxdF63P/1//67frqLsx2EwTUq7TjKaDAaDH2VgmBLHpwE",
 	"h4Ph4JCUOTMn+bHvHFq/288zbFF3T4W+sUs9GA7tLqeYG5DUQcQqJSm/xmfATVm4SzqA85f6wsNBNXeZ",
 	"iqq/R+NcdsFaq4+D4fDeirFqTsGWWqzLlqU8QE3osVtS22vF0vfbKvmrQj84efsuDHS2WDC1Ck6Cl1aR",
 	"tICTL9OKMzbTVsnwaH1nX963LH616+56/llUi1LTGhbPKS+CkUDQTi1g9j+XymqlTQjHw8OyZ0/rbv+C",

@@ -25,6 +25,7 @@ import (
 	"github.com/cloudcockpit-oss/userlicenses/internal/daemon"
 	"github.com/cloudcockpit-oss/userlicenses/internal/demo"
 	"github.com/cloudcockpit-oss/userlicenses/internal/licensing"
+	"github.com/cloudcockpit-oss/userlicenses/internal/webui"
 )
 
 const long = `licensesd serves the CloudCockpit "update a customer user's licenses" API.
@@ -247,20 +248,33 @@ func runDemo(ctx context.Context, cfg daemon.Config, sandbox bool, stdout io.Wri
 			return fmt.Errorf("syncing the Graph sandbox: %w", err)
 		}
 	}
+	csp, reseller := demoTokens(cfg.JWTSecret)
+	if cfg.JWTSecret != "" {
+		// The editor at /ui/ pre-fills these (only with our own HS256 key:
+		// with a JWKS there are no demo tokens to give).
+		cfg.Demo = &webui.Demo{Tenant: demo.Tenant, Token: csp, ResellerToken: reseller}
+	}
 	return serve(ctx, cfg, func(m *daemon.Main) {
-		printDemo(stdout, m.URL(), cfg.JWTSecret)
+		printDemo(stdout, m.URL(), csp, reseller)
 		if box != nil {
 			printSandbox(stdout, m.URL(), box)
 		}
 	})
 }
 
-func printDemo(w io.Writer, url, secret string) {
+func demoTokens(secret string) (csp, reseller string) {
 	exp := time.Now().Add(24 * time.Hour)
-	csp, _ := auth.SignHS256([]byte(secret), auth.Claims{Subject: "demo-csp", Tenant: demo.Tenant, Roles: []string{"csp"}, ExpiresAt: exp})
-	reseller, _ := auth.SignHS256([]byte(secret), auth.Claims{Subject: "demo-reseller", Tenant: demo.Tenant,
+	csp, _ = auth.SignHS256([]byte(secret), auth.Claims{Subject: "demo-csp", Tenant: demo.Tenant, Roles: []string{"csp"}, ExpiresAt: exp})
+	reseller, _ = auth.SignHS256([]byte(secret), auth.Claims{Subject: "demo-reseller", Tenant: demo.Tenant,
 		Roles: []string{"reseller"}, ResellerID: demo.AdatumResellerID, ExpiresAt: exp})
+	return csp, reseller
+}
+
+func printDemo(w io.Writer, url, csp, reseller string) {
 	fmt.Fprintf(w, `licensesd demo is serving %[1]s with demo data (tenant %[2]s).
+
+In a browser: the license editor %[1]s/ui/ (signed in with the csp token below at one click)
+and the API reference %[1]s/docs (spec: %[1]s/openapi.yaml).
 
 A csp token (valid 24h):
 TOKEN=%[3]s

@@ -25,6 +25,7 @@ import (
 	"github.com/cloudcockpit-oss/userlicenses/internal/metrics"
 	"github.com/cloudcockpit-oss/userlicenses/internal/postgres"
 	"github.com/cloudcockpit-oss/userlicenses/internal/sqlite"
+	"github.com/cloudcockpit-oss/userlicenses/internal/webui"
 )
 
 // Config is everything licensesd can be told.
@@ -58,6 +59,8 @@ type Config struct {
 	// MetricsAddr, when set, serves Prometheus metrics at /metrics on that
 	// address (off by default; never on the API's own port).
 	MetricsAddr string
+	// Demo, when set, pre-fills the editor's sign-in form (licensesd demo).
+	Demo *webui.Demo
 	// Now is the clock of the whole program; nil means time.Now.
 	Now func() time.Time
 }
@@ -361,6 +364,9 @@ func serve(store licensing.Store, verifier httpapi.Verifier, cfg Config) (*Main,
 		Observer: observer,
 	})
 	if err != nil {
+		return nil, err
+	}
+	if err := mountWeb(e, cfg); err != nil {
 		return nil, err
 	}
 	ln, err := net.Listen("tcp", cfg.Addr)

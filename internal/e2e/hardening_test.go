@@ -245,15 +245,28 @@ func TestLimits_aClientThatNeverReadsIsDropped(t *testing.T) {
 // the only slot; the next request is told to come back, /healthz is not.
 func TestLimits_requestsBeyondMaxInFlightAre503AtOnce(t *testing.T) {
 	e := startLimited(t, daemon.Limits{MaxInFlight: 1, ReadTimeout: 10 * time.Second})
-	conn, err := net.Dial("tcp", strings.TrimPrefix(e.main.URL(), "http://"))
-	if err != nil {
-		t.Fatal(err)
+	// stall sends a PATCH whose body never completes: it holds the slot
+	// until the read timeout.
+	stall := func() net.Conn {
+		conn, err := net.Dial("tcp", strings.TrimPrefix(e.main.URL(), "http://"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(conn, "PATCH /v1/Customers/%s/users/%s/licenses HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"+
+			"X-Tenant: %s\r\nAuthorization: Bearer %s\r\nContent-Length: 100\r\n\r\n{", fabrikam, ada, tenant, cspToken(t))
+		return conn
 	}
-	defer conn.Close()
-	fmt.Fprintf(conn, "PATCH /v1/Customers/%s/users/%s/licenses HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"+
-		"X-Tenant: %s\r\nAuthorization: Bearer %s\r\nContent-Length: 100\r\n\r\n{", fabrikam, ada, tenant, cspToken(t))
+	// answered reports whether the server has answered conn: the stalled
+	// request lost the race for the slot to a probe and got the 503.
+	answered := func(conn net.Conn) bool {
+		conn.SetReadDeadline(time.Now().Add(time.Millisecond))
+		n, _ := conn.Read(make([]byte, 1))
+		return n > 0
+	}
 	var res *http.Response
 	var raw []byte
+	conn := stall()
+	defer func() { conn.Close() }()
 	waitFor(t, "the stalled request to take the slot", func() bool {
 		r, err := e.http.Get(e.url + "/readyz")
 		if err != nil {
@@ -262,7 +275,14 @@ func TestLimits_requestsBeyondMaxInFlightAre503AtOnce(t *testing.T) {
 		defer r.Body.Close()
 		raw, _ = io.ReadAll(r.Body)
 		res = r
-		return r.StatusCode == http.StatusServiceUnavailable
+		if r.StatusCode == http.StatusServiceUnavailable {
+			return true
+		}
+		if answered(conn) { // try again with a new stalled request
+			conn.Close()
+			conn = stall()
+		}
+		return false
 	})
 	problem(t, 503, raw, res.Header)
 	if res.Header.Get("Retry-After") == "" {
