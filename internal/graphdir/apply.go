@@ -44,11 +44,7 @@ func (d *Directory) fresh(ctx context.Context, c *graph.Tenant, link licensing.G
 // admin took it in between), the decision is made again on what Graph
 // holds then, and its answer names the SKUs.
 func (d *Directory) ApplyUserLicenses(ctx context.Context, ref licensing.UserRef, actor licensing.Actor, decide func(licensing.Seats) ([]licensing.Change, error)) ([]licensing.Change, error) {
-	link, err := d.link(ctx, ref.Tenant, ref.CustomerID, ref.ProviderInstanceID)
-	if err != nil {
-		return nil, err
-	}
-	c, err := d.client(link)
+	link, c, err := d.open(ctx, ref.Tenant, ref.CustomerID, ref.ProviderInstanceID)
 	if err != nil {
 		return nil, err
 	}
@@ -157,7 +153,7 @@ func (d *Directory) refused(ctx, gctx context.Context, c *graph.Tenant, link lic
 		return nil, licensing.Audited(&licensing.SKURefusal{SKUs: skus, Reason: msg})
 	case ge != nil && ge.Status == http.StatusNotFound:
 		d.finish(ctx, link, ids, licensing.StatusFailed, "Microsoft Graph does not know the user ("+ge.Code+").")
-		return nil, licensing.Audited(notFound("customerUserId", "user", ref.UserID))
+		return nil, licensing.Audited(licensing.NotVisible("customerUserId", "user", ref.UserID))
 	case ge != nil && !ge.Transient() && ge.Status != http.StatusGatewayTimeout:
 		d.finish(ctx, link, ids, licensing.StatusFailed, reason(err))
 		return nil, licensing.Audited(d.graphError(gctx, "assigning licenses", err, ref.UserID))

@@ -29,17 +29,10 @@ const (
 	DefaultCountsTTL = 5 * time.Second
 )
 
-// Mirror is what the directory needs of the store.
+// Mirror is what the directory needs of the store: the mirror itself and
+// the audit log's writes (the Processing records).
 type Mirror interface {
-	GraphLinks(ctx context.Context) ([]licensing.GraphLink, error)
-	GraphLink(ctx context.Context, tenant string, customerID, instanceID uuid.UUID) (licensing.GraphLink, error)
-	MirrorLicenses(ctx context.Context, link licensing.GraphLink, licenses []licensing.License) error
-	MirrorUsers(ctx context.Context, link licensing.GraphLink, users []licensing.MirroredUser, removed []uuid.UUID) error
-	PruneUsers(ctx context.Context, link licensing.GraphLink, seenSince time.Time) (int, error)
-	SyncState(ctx context.Context, link licensing.GraphLink) (licensing.SyncState, error)
-	SetSyncState(ctx context.Context, link licensing.GraphLink, s licensing.SyncState) error
-	SetAuditStatus(ctx context.Context, tenant string, ids []uuid.UUID, status licensing.Status, reason string) error
-	ProcessingRecords(ctx context.Context, link licensing.GraphLink) ([]licensing.AuditRecord, error)
+	licensing.Mirror
 	RecordAudit(ctx context.Context, records []licensing.AuditRecord) error
 }
 
@@ -122,10 +115,6 @@ func ReadSecret(app licensing.GraphApp) (string, error) {
 	return "", errors.New("the graph instance names no client secret")
 }
 
-func notFound(property, kind string, id uuid.UUID) *licensing.Error {
-	return licensing.Errorf(licensing.NotFound, "The %s was not found.", kind).Add(property, "No %s %s is visible to the caller.", kind, id)
-}
-
 // link returns the customer's link to the instance, NotFound naming
 // providerInstanceId without one.
 func (d *Directory) link(ctx context.Context, tenant string, customerID, instanceID uuid.UUID) (licensing.GraphLink, error) {
@@ -135,6 +124,17 @@ func (d *Directory) link(ctx context.Context, tenant string, customerID, instanc
 			"The customer has no Microsoft tenant under provider instance %s.", instanceID)
 	}
 	return l, err
+}
+
+// open returns the customer's link to the instance and the client signed
+// in to its Microsoft tenant.
+func (d *Directory) open(ctx context.Context, tenant string, customerID, instanceID uuid.UUID) (licensing.GraphLink, *graph.Tenant, error) {
+	link, err := d.link(ctx, tenant, customerID, instanceID)
+	if err != nil {
+		return link, nil, err
+	}
+	c, err := d.client(link)
+	return link, c, err
 }
 
 // client signs in to the link's Microsoft tenant as the instance's app.
@@ -170,11 +170,7 @@ func (d *Directory) CheckLink(ctx context.Context, tenant string, customerID uui
 // FindUser implements licensing.RemoteDirectory: a user created since the
 // last sync is found in Graph and mirrored.
 func (d *Directory) FindUser(ctx context.Context, ref licensing.UserRef) (licensing.User, error) {
-	link, err := d.link(ctx, ref.Tenant, ref.CustomerID, ref.ProviderInstanceID)
-	if err != nil {
-		return licensing.User{}, err
-	}
-	c, err := d.client(link)
+	link, c, err := d.open(ctx, ref.Tenant, ref.CustomerID, ref.ProviderInstanceID)
 	if err != nil {
 		return licensing.User{}, err
 	}
@@ -193,11 +189,7 @@ func (d *Directory) FindUser(ctx context.Context, ref licensing.UserRef) (licens
 // Licenses implements licensing.Directory with Graph's counts (reused for
 // CountsTTL).
 func (d *Directory) Licenses(ctx context.Context, tenant string, customerID, instanceID uuid.UUID) ([]licensing.License, error) {
-	link, err := d.link(ctx, tenant, customerID, instanceID)
-	if err != nil {
-		return nil, err
-	}
-	c, err := d.client(link)
+	link, c, err := d.open(ctx, tenant, customerID, instanceID)
 	if err != nil {
 		return nil, err
 	}
@@ -212,11 +204,7 @@ func (d *Directory) Licenses(ctx context.Context, tenant string, customerID, ins
 
 // HeldSKUs implements licensing.Directory: what Graph holds now.
 func (d *Directory) HeldSKUs(ctx context.Context, ref licensing.UserRef) (map[uuid.UUID]bool, error) {
-	link, err := d.link(ctx, ref.Tenant, ref.CustomerID, ref.ProviderInstanceID)
-	if err != nil {
-		return nil, err
-	}
-	c, err := d.client(link)
+	_, c, err := d.open(ctx, ref.Tenant, ref.CustomerID, ref.ProviderInstanceID)
 	if err != nil {
 		return nil, err
 	}
@@ -324,7 +312,7 @@ func (d *Directory) graphError(ctx context.Context, what string, err error, user
 		e.RetryAfter = ge.RetryAfter
 		return e
 	case ge.Status == http.StatusNotFound && user != uuid.Nil:
-		return notFound("customerUserId", "user", user)
+		return licensing.NotVisible("customerUserId", "user", user)
 	}
 	return licensing.Wrap(licensing.Internal, err, "An internal error occurred.")
 }

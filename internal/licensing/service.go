@@ -40,12 +40,15 @@ func (s *Service) visibleCustomer(ctx context.Context, p Principal, id uuid.UUID
 	c, err := s.Store.Customer(ctx, scope.Tenant, id)
 	// The resellerId query parameter narrows like a reseller's own scope.
 	if ErrorCode(err) == NotFound || (err == nil && (!scope.Allows(c) || !(Scope{ResellerID: reseller}).Allows(c))) {
-		return Customer{}, notFound("customerId", "customer", id)
+		return Customer{}, NotVisible("customerId", "customer", id)
 	}
 	return c, err
 }
 
-func notFound(property, kind string, id uuid.UUID) *Error {
+// NotVisible is the NotFound of a kind of thing the caller cannot see,
+// naming the property that named it; every directory answers with it, so
+// that a hidden thing and a missing one read the same.
+func NotVisible(property, kind string, id uuid.UUID) *Error {
 	return Errorf(NotFound, "The %s was not found.", kind).Add(property, "No %s %s is visible to the caller.", kind, id)
 }
 
@@ -54,7 +57,7 @@ func notFound(property, kind string, id uuid.UUID) *Error {
 func (s *Service) providerInstance(ctx context.Context, p Principal, id uuid.UUID) (ProviderInstance, error) {
 	pi, err := s.Store.ProviderInstance(ctx, p.Scope().Tenant, id)
 	if ErrorCode(err) == NotFound {
-		return ProviderInstance{}, notFound("providerInstanceId", "provider instance", id)
+		return ProviderInstance{}, NotVisible("providerInstanceId", "provider instance", id)
 	}
 	return pi, err
 }
@@ -62,7 +65,7 @@ func (s *Service) providerInstance(ctx context.Context, p Principal, id uuid.UUI
 func (s *Service) user(ctx context.Context, p Principal, customerID, userID uuid.UUID) (User, error) {
 	u, err := s.Store.User(ctx, p.Scope().Tenant, customerID, userID)
 	if ErrorCode(err) == NotFound {
-		return User{}, notFound("customerUserId", "user", userID)
+		return User{}, NotVisible("customerUserId", "user", userID)
 	}
 	return u, err
 }
