@@ -123,31 +123,7 @@ func TestGraph_aCrashDuringTheGraphCallIsSettledByTheNextSync(t *testing.T) {
 		t.Fatalf("sync: %s", out)
 	}
 
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, binary, "serve", "--addr", "127.0.0.1:0", "--graph-sync-interval", "0")
-	cmd.Env = append(append(cleanEnv(), env...), "LICENSES_JWT_SECRET="+testSecret)
-	stderr, _ := cmd.StderrPipe()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	addr := make(chan string, 1)
-	go func() {
-		re := regexp.MustCompile(`"addr":"([^"]+)"`)
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			if m := re.FindStringSubmatch(sc.Text()); m != nil {
-				addr <- m[1]
-			}
-		}
-	}()
-	var base string
-	select {
-	case a := <-addr:
-		base = "http://" + a
-	case <-time.After(30 * time.Second):
-		t.Fatal("licensesd did not report its address")
-	}
+	cmd, base := startServe(t, append(env, "LICENSES_JWT_SECRET="+testSecret), "--graph-sync-interval", "0")
 	hit, release := make(chan struct{}), make(chan struct{})
 	box.OnAssign(func() { close(hit); <-release })
 	tok, _ := auth.SignHS256([]byte(testSecret), auth.Claims{Subject: "t", Tenant: demo.Tenant, Roles: []string{"csp"}, ExpiresAt: time.Now().Add(time.Hour)})

@@ -121,18 +121,15 @@ func TestSeed_isIdempotentAndRejectsBadFilesWhole(t *testing.T) {
 	}
 }
 
-// TestServe_SIGTERMFinishesInFlightRequestsAndExitsZero sends SIGTERM
-// while a PATCH is still uploading its body: the request completes with
-// 200, then the process exits 0.
-func TestServe_SIGTERMFinishesInFlightRequestsAndExitsZero(t *testing.T) {
-	db := "sqlite:" + filepath.Join(t.TempDir(), "serve.db")
-	if out, code := licensesd(t, nil, "seed", "--database", db, filepath.Join("..", "..", "internal", "demo", "demo.json")); code != 0 {
-		t.Fatalf("seed: %s", out)
-	}
+// startServe runs licensesd serve on a free loopback port with env and
+// args (bounded to a minute) and returns it with its base URL, read from
+// its "serving" log line.
+func startServe(t *testing.T, env []string, args ...string) (*exec.Cmd, string) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, binary, "serve", "--addr", "127.0.0.1:0", "--database", db)
-	cmd.Env = append(cleanEnv(), "LICENSES_JWT_SECRET="+testSecret)
+	t.Cleanup(cancel)
+	cmd := exec.CommandContext(ctx, binary, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)...)
+	cmd.Env = append(cleanEnv(), env...)
 	stderr, _ := cmd.StderrPipe()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -147,13 +144,24 @@ func TestServe_SIGTERMFinishesInFlightRequestsAndExitsZero(t *testing.T) {
 			}
 		}
 	}()
-	var base string
 	select {
 	case a := <-addr:
-		base = "http://" + a
+		return cmd, "http://" + a
 	case <-time.After(30 * time.Second):
 		t.Fatal("licensesd did not report its address")
+		return nil, ""
 	}
+}
+
+// TestServe_SIGTERMFinishesInFlightRequestsAndExitsZero sends SIGTERM
+// while a PATCH is still uploading its body: the request completes with
+// 200, then the process exits 0.
+func TestServe_SIGTERMFinishesInFlightRequestsAndExitsZero(t *testing.T) {
+	db := "sqlite:" + filepath.Join(t.TempDir(), "serve.db")
+	if out, code := licensesd(t, nil, "seed", "--database", db, filepath.Join("..", "..", "internal", "demo", "demo.json")); code != 0 {
+		t.Fatalf("seed: %s", out)
+	}
+	cmd, base := startServe(t, []string{"LICENSES_JWT_SECRET=" + testSecret}, "--database", db)
 	tok, _ := auth.SignHS256([]byte(testSecret), auth.Claims{Subject: "t", Tenant: demo.Tenant, Roles: []string{"csp"}, ExpiresAt: time.Now().Add(time.Hour)})
 	pr, pw := io.Pipe()
 	req, _ := http.NewRequest(http.MethodPatch, base+"/v1/Customers/"+demo.FabrikamID+"/users/"+demo.AdaID+"/licenses", pr)

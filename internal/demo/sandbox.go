@@ -2,6 +2,7 @@ package demo
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/google/uuid"
 
@@ -46,7 +47,7 @@ func StartSandbox(s *licensing.Snapshot) *Sandbox {
 		"Patti Fernandez", "Pradeep Gupta"}
 	for i, n := range names {
 		u := graphfake.User{ID: uuid.MustParse(fmt.Sprintf("7f3c2a10-0000-4000-8000-%012d", 101+i)), DisplayName: n,
-			UserPrincipalName: fmt.Sprintf("%s@sandbox.onmicrosoft.test", firstName(n)), UsageLocation: "US"}
+			UserPrincipalName: fmt.Sprintf("%s@sandbox.onmicrosoft.test", strings.ToLower(strings.Fields(n)[0])), UsageLocation: "US"}
 		switch i {
 		case 0:
 			u.SKUs = []uuid.UUID{e3}
@@ -70,22 +71,3 @@ func StartSandbox(s *licensing.Snapshot) *Sandbox {
 // Secret is the sandbox app's secret: the demo reads it from here, not
 // from the environment variable the instance names.
 func (b *Sandbox) Secret(licensing.GraphApp) (string, error) { return b.secret, nil }
-
-func firstName(n string) string {
-	for i, r := range n {
-		if r == ' ' {
-			return toLower(n[:i])
-		}
-	}
-	return toLower(n)
-}
-
-func toLower(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if 'A' <= c && c <= 'Z' {
-			b[i] = c + 'a' - 'A'
-		}
-	}
-	return string(b)
-}
