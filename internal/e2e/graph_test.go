@@ -167,11 +167,6 @@ func held(t *testing.T, fake *graphfake.Server, tenant, user uuid.UUID) []uuid.U
 	return skus
 }
 
-func sorted(ids ...uuid.UUID) []uuid.UUID {
-	slices.SortFunc(ids, func(a, b uuid.UUID) int { return strings.Compare(a.String(), b.String()) })
-	return ids
-}
-
 func TestGraph_readsComeFromGraphAndTheMirror(t *testing.T) {
 	g := startGraph(t, "", nil)
 
