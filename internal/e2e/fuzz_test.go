@@ -50,6 +50,8 @@ func FuzzPatchBody(f *testing.F) {
 		wrap(item(skuE3, "true")) + `{}`,
 		`[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]`,
 		`{"providerInstanceId":null,"customerUserLicenses":null}`,
+		// Valid JSON that no float64 holds, where a boolean belongs.
+		wrap(fmt.Sprintf(`{"skuId":%q,"isSelected":1E700}`, skuE3)),
 		"",
 	} {
 		f.Add([]byte(seed))
