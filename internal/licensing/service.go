@@ -62,14 +62,6 @@ func (s *Service) providerInstance(ctx context.Context, p Principal, id uuid.UUI
 	return pi, err
 }
 
-func (s *Service) user(ctx context.Context, p Principal, customerID, userID uuid.UUID) (User, error) {
-	u, err := s.Store.User(ctx, p.Scope().Tenant, customerID, userID)
-	if ErrorCode(err) == NotFound {
-		return User{}, NotVisible("customerUserId", "user", userID)
-	}
-	return u, err
-}
-
 // directory returns where the instance's seats live.
 func (s *Service) directory(pi ProviderInstance) (Directory, error) {
 	if !pi.IsGraph() {
@@ -81,40 +73,57 @@ func (s *Service) directory(pi ProviderInstance) (Directory, error) {
 	return s.Graph, nil
 }
 
-// graphUser checks a graph instance's link and the user: from the mirror,
-// else from Graph itself (a user created since the last sync).
-func (s *Service) graphUser(ctx context.Context, p Principal, ref UserRef, pi ProviderInstance) error {
+// graphUser checks a graph instance's link and the user: from the mirror
+// (known is whether the store has it), else from Graph itself (a user
+// created since the last sync).
+func (s *Service) graphUser(ctx context.Context, ref UserRef, pi ProviderInstance, known bool) error {
 	if _, err := s.directory(pi); err != nil {
 		return err
 	}
 	if err := s.Graph.CheckLink(ctx, ref.Tenant, ref.CustomerID, pi); err != nil {
 		return err
 	}
-	_, err := s.Store.User(ctx, ref.Tenant, ref.CustomerID, ref.UserID)
-	if ErrorCode(err) == NotFound {
-		_, err = s.Graph.FindUser(ctx, ref)
+	if known {
+		return nil
 	}
+	_, err := s.Graph.FindUser(ctx, ref)
 	return err
 }
 
-// userAndInstance checks that the user and the provider instance exist,
-// in the order the API promises for local instances (user, then instance);
-// under a graph instance the instance and its link come first, since the
-// user is looked up in that instance's directory.
-func (s *Service) userAndInstance(ctx context.Context, p Principal, ref UserRef) (ProviderInstance, error) {
-	pi, piErr := s.providerInstance(ctx, p, ref.ProviderInstanceID)
-	if piErr == nil && pi.IsGraph() {
-		return pi, s.graphUser(ctx, p, ref, pi)
+// userView reads the user's view in one store call and answers the
+// NotFounds in the order the API promises: the customer (c is nil when the
+// caller cannot see it), then, for a local instance, the user, then the
+// instance. Under a graph instance the user is the graph directory's to
+// find (graphUser), since it may exist in Graph before it is mirrored.
+func (s *Service) userView(ctx context.Context, p Principal, ref UserRef) (v UserView, c *Customer, err error) {
+	v, err = s.Store.UserView(ctx, ref)
+	if ErrorCode(err) == NotFound || (err == nil && !p.Scope().Allows(v.Customer)) {
+		return UserView{}, nil, NotVisible("customerId", "customer", ref.CustomerID)
 	}
-	if _, err := s.user(ctx, p, ref.CustomerID, ref.UserID); err != nil {
-		return ProviderInstance{}, err
+	if err != nil {
+		return UserView{}, nil, err
 	}
-	return pi, piErr
+	c = &v.Customer
+	switch {
+	case v.Instance != nil && v.Instance.IsGraph():
+		return v, c, s.graphUser(ctx, ref, *v.Instance, v.UserFound)
+	case !v.UserFound:
+		return v, c, NotVisible("customerUserId", "user", ref.UserID)
+	case v.Instance == nil:
+		return v, c, NotVisible("providerInstanceId", "provider instance", ref.ProviderInstanceID)
+	}
+	return v, c, nil
 }
 
 // UpdateUserLicenses assigns and removes the user's licenses as selected,
 // all or nothing. Existence and visibility (NotFound) are decided before
 // the business rules (Invalid), and every failing property is reported.
+//
+// Under a local instance the decision is first made on the seats read with
+// the view: when it refuses or changes nothing, that answer is true of one
+// consistent moment after the request arrived, so it is given without
+// taking the store's write path. Only an update that changes something is
+// decided again, by the store, under its lock on the seats.
 //
 // A refused update (NotFound or Invalid) changes nothing but leaves one
 // Failed audit record per item with the reason, so that operators find
@@ -125,26 +134,33 @@ func (s *Service) UpdateUserLicenses(ctx context.Context, p Principal, actor Act
 	if err := CheckSize(u.Selections); err != nil {
 		return nil, err
 	}
-	c, err := s.visibleCustomer(ctx, p, u.CustomerID, nil)
-	if err != nil {
-		return nil, s.refused(ctx, p, actor, u, nil, err)
-	}
 	ref := UserRef{Tenant: p.Scope().Tenant, CustomerID: u.CustomerID, UserID: u.UserID, ProviderInstanceID: u.ProviderInstanceID}
-	pi, err := s.userAndInstance(ctx, p, ref)
+	v, c, err := s.userView(ctx, p, ref)
 	if err != nil {
-		return nil, s.refused(ctx, p, actor, u, &c, err)
+		return nil, s.refused(ctx, p, actor, u, c, err)
 	}
+	pi := *v.Instance
+	decide := Decide(pi, u.Selections)
 	dir, err := s.directory(pi)
 	if err != nil {
 		return nil, err
 	}
-	changes, err := dir.ApplyUserLicenses(ctx, ref, actor, Decide(pi, u.Selections))
+	if !pi.IsGraph() {
+		changes, err := decide(v.Seats)
+		if err != nil {
+			return nil, s.refused(ctx, p, actor, u, c, err)
+		}
+		if len(changes) == 0 {
+			return []Change{}, nil
+		}
+	}
+	changes, err := dir.ApplyUserLicenses(ctx, ref, actor, decide)
 	var sr *SKURefusal
 	if errors.As(err, &sr) {
 		err = refusedItems(u.Selections, sr, err)
 	}
 	if err != nil {
-		return nil, s.refused(ctx, p, actor, u, &c, err)
+		return nil, s.refused(ctx, p, actor, u, c, err)
 	}
 	return changes, nil
 }
@@ -215,29 +231,23 @@ func (s *Service) CustomerLicenses(ctx context.Context, p Principal, customerID,
 // UserLicenses returns the customer's licenses under the provider instance,
 // each marked Selected when the user holds it.
 func (s *Service) UserLicenses(ctx context.Context, p Principal, ref UserRef) ([]UserLicense, error) {
-	if _, err := s.visibleCustomer(ctx, p, ref.CustomerID, nil); err != nil {
-		return nil, err
-	}
 	ref.Tenant = p.Scope().Tenant
-	pi, err := s.userAndInstance(ctx, p, ref)
+	v, _, err := s.userView(ctx, p, ref)
 	if err != nil {
 		return nil, err
 	}
-	dir, err := s.directory(pi)
-	if err != nil {
-		return nil, err
+	seats := v.Seats
+	if v.Instance.IsGraph() {
+		if seats.Licenses, err = s.Graph.Licenses(ctx, ref.Tenant, ref.CustomerID, ref.ProviderInstanceID); err != nil {
+			return nil, err
+		}
+		if seats.Held, err = s.Graph.HeldSKUs(ctx, ref); err != nil {
+			return nil, err
+		}
 	}
-	licenses, err := dir.Licenses(ctx, ref.Tenant, ref.CustomerID, ref.ProviderInstanceID)
-	if err != nil {
-		return nil, err
-	}
-	held, err := dir.HeldSKUs(ctx, ref)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]UserLicense, len(licenses))
-	for i, l := range licenses {
-		out[i] = UserLicense{License: l, Selected: held[l.SKUID]}
+	out := make([]UserLicense, len(seats.Licenses))
+	for i, l := range seats.Licenses {
+		out[i] = UserLicense{License: l, Selected: seats.Held[l.SKUID]}
 	}
 	return out, nil
 }

@@ -32,6 +32,7 @@ func Run(t *testing.T, open func(t *testing.T) licensing.Store) {
 	})
 	t.Run("Import", func(t *testing.T) { testImport(t, open) })
 	t.Run("Catalog", func(t *testing.T) { testCatalog(t, open) })
+	t.Run("UserView", func(t *testing.T) { testUserView(t, open) })
 	t.Run("Users", func(t *testing.T) { testUsers(t, open) })
 	t.Run("UsersKeyset", func(t *testing.T) { testKeyset(t, open) })
 	t.Run("Customers", func(t *testing.T) { testCustomers(t, open) })

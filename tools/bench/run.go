@@ -694,6 +694,19 @@ func startProfile(addr string, d time.Duration, path string) *profile {
 		raw, _ := io.ReadAll(res.Body)
 		_ = os.WriteFile(strings.TrimSuffix(path, ".pprof")+".goroutines.txt", raw, 0o644)
 	})
+	// One second of execution trace a quarter of the way in: where the
+	// long tail waits (scheduler, channel, syscall) shows there only
+	// (go tool trace -pprof=sched|sync|syscall).
+	time.AfterFunc(d/4, func() {
+		res, err := http.Get(fmt.Sprintf("http://%s/debug/pprof/trace?seconds=1", addr))
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench: trace:", err)
+			return
+		}
+		defer res.Body.Close()
+		raw, _ := io.ReadAll(res.Body)
+		_ = os.WriteFile(strings.TrimSuffix(path, ".pprof")+".trace", raw, 0o644)
+	})
 	go func() {
 		res, err := http.Get(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", addr, max(1, int(d.Seconds()))))
 		if err != nil {
