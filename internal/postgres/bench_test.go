@@ -81,3 +81,8 @@ func BenchmarkApplyUserLicenses(b *testing.B) {
 func BenchmarkMirrorUsers(b *testing.B) {
 	storetest.BenchmarkMirrorUsers(b, open(b, pgtest.URL(b)))
 }
+
+// BenchmarkUserReads: LICENSES_TEST_POSTGRES_URL=… go test -run '^$' -bench UserReads -benchmem ./internal/postgres
+func BenchmarkUserReads(b *testing.B) {
+	storetest.BenchmarkUserReads(b, open(b, pgtest.URL(b)))
+}

@@ -94,3 +94,13 @@ func BenchmarkMirrorUsers(b *testing.B) {
 	b.Cleanup(func() { db.Close() })
 	storetest.BenchmarkMirrorUsers(b, db)
 }
+
+// BenchmarkUserReads: go test -run '^$' -bench UserReads -benchmem ./internal/sqlite
+func BenchmarkUserReads(b *testing.B) {
+	db, err := sqlite.Open(b.Context(), sqlite.Config{Path: filepath.Join(b.TempDir(), "bench.db")})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	storetest.BenchmarkUserReads(b, db)
+}

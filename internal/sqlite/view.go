@@ -14,7 +14,7 @@ import (
 // under it (NULL when there is none), each with whether the user holds it.
 const userViewQuery = `
 	SELECT c.name, c.reseller_id, c.reseller_name,
-	       EXISTS (SELECT 1 FROM users u WHERE u.id = ? AND u.customer_id = c.id),
+	       EXISTS (SELECT 1 FROM users u WHERE u.id = ? AND u.customer_id = ?),
 	       p.id, p.name, p.provider, p.directory, p.graph_client_id, p.graph_secret_env,
 	       p.graph_secret_file, p.graph_default_usage_location,
 	       l.sku_id, l.name, l.total, l.suspended, l.consumed,
@@ -47,7 +47,7 @@ func userView(ctx context.Context, q queryer, ref licensing.UserRef) (licensing.
 		return licensing.UserView{}, dbError(err, "reading a user's licenses")
 	}
 	rows, err := q.QueryContext(context.WithoutCancel(ctx), userViewQuery,
-		ref.UserID, ref.UserID, ref.ProviderInstanceID, ref.CustomerID, licensing.NormalizeTenant(ref.Tenant))
+		ref.UserID, ref.CustomerID, ref.UserID, ref.ProviderInstanceID, ref.CustomerID, licensing.NormalizeTenant(ref.Tenant))
 	if err != nil {
 		return licensing.UserView{}, dbError(err, "reading a user's licenses")
 	}

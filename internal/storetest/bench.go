@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -60,4 +61,38 @@ func BenchmarkMirrorUsers(b *testing.B, s licensing.Store) {
 		}
 	}
 	b.ReportMetric(float64(b.N*pageSize)/time.Since(start).Seconds(), "users/s")
+}
+
+// BenchmarkUserReads measures the reads a GET of a user's licenses makes:
+// "view" the one UserView call the service makes, "singleReads" the five
+// calls it made before (customer, user, instance, licenses, held SKUs), on
+// the storetest fixture (a user holding 2 of 5 SKUs). s must be empty.
+func BenchmarkUserReads(b *testing.B, s licensing.Store) {
+	snap, ids := Fixture()
+	if err := s.Import(b.Context(), snap); err != nil {
+		b.Fatal(err)
+	}
+	ctx := b.Context()
+	ref := licensing.UserRef{Tenant: ids.Tenant, CustomerID: ids.Fabrikam, UserID: ids.Ada, ProviderInstanceID: ids.Microsoft}
+	b.Run("view", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if v, err := s.UserView(ctx, ref); err != nil || len(v.Seats.Licenses) != 5 {
+				b.Fatalf("UserView: %d licenses, %v", len(v.Seats.Licenses), err)
+			}
+		}
+	})
+	b.Run("singleReads", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			_, err1 := s.Customer(ctx, ref.Tenant, ref.CustomerID)
+			_, err2 := s.User(ctx, ref.Tenant, ref.CustomerID, ref.UserID)
+			_, err3 := s.ProviderInstance(ctx, ref.Tenant, ref.ProviderInstanceID)
+			ls, err4 := s.Licenses(ctx, ref.Tenant, ref.CustomerID, ref.ProviderInstanceID)
+			_, err5 := s.HeldSKUs(ctx, ref)
+			if err := errors.Join(err1, err2, err3, err4, err5); err != nil || len(ls) != 5 {
+				b.Fatalf("single reads: %d licenses, %v", len(ls), err)
+			}
+		}
+	})
 }
