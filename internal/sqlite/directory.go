@@ -91,24 +91,17 @@ func (db *DB) ApplyUserLicenses(ctx context.Context, ref licensing.UserRef, acto
 // each under its own savepoint.
 func (db *DB) applyUpdate(ctx context.Context, tx inTx, ref licensing.UserRef, actor licensing.Actor, decide func(licensing.Seats) ([]licensing.Change, error)) ([]licensing.Change, error) {
 	ref.Tenant = licensing.NormalizeTenant(ref.Tenant)
-	c, err := customer(ctx, tx, ref.Tenant, ref.CustomerID)
+	v, err := userView(ctx, tx, ref)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := user(ctx, tx, ref.Tenant, ref.CustomerID, ref.UserID); err != nil {
-		return nil, err
+	switch {
+	case !v.UserFound:
+		return nil, notFound("user", ref.UserID)
+	case v.Instance == nil:
+		return nil, notFound("provider instance", ref.ProviderInstanceID)
 	}
-	if _, err := providerInstance(ctx, tx, ref.Tenant, ref.ProviderInstanceID); err != nil {
-		return nil, err
-	}
-	ls, err := licenses(ctx, tx, ref.Tenant, ref.CustomerID, ref.ProviderInstanceID)
-	if err != nil {
-		return nil, err
-	}
-	held, err := heldSKUs(ctx, tx, ref)
-	if err != nil {
-		return nil, err
-	}
+	c, ls, held := v.Customer, v.Seats.Licenses, v.Seats.Held
 	// decide gets copies: what it does to them must not bend our checks.
 	seen := make(map[uuid.UUID]bool, len(held))
 	for k, v := range held {

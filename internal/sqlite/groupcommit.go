@@ -119,6 +119,14 @@ func (db *DB) commitBatch(batch []*update) {
 	defer db.writeStmts.preparePending(ctx) // runs after the rollback below
 	defer tx.Rollback()
 	q := inTx{tx, db.writeStmts}
+	// The batch's statements run under a context that cannot be canceled:
+	// with a cancelable one the driver starts a watching goroutine per
+	// statement (about ten per update), which under load crowded the one
+	// CPU the writer shares with the requests. The transaction itself was
+	// begun under the batch's deadline, and database/sql rolls it back when
+	// that passes, so no statement outlives it; a lock held by another
+	// process is bounded by the busy timeout.
+	ctx = context.WithoutCancel(ctx)
 	var pending []*update
 	var pendingChanges [][]licensing.Change
 	for i, u := range batch {
