@@ -48,8 +48,8 @@ func growth(res Results, r Run) string {
 func markdown(res Results) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Durable-commit limit (4 KiB writes with O_DSYNC on the database's disk): **%.0f commits/s**\n\n", res.DurableCommitsPerSec)
-	b.WriteString("| target | operation | users | conns | rps | p50 ms | p99 ms | RSS MiB | × bare Echo | × Prism | × durable limit | slower than at fewest users | ok % |\n")
-	b.WriteString("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	b.WriteString("| target | operation | users | conns | rps | p50 ms | p99 ms | RSS MiB | CPU % | × bare Echo | × Prism | × durable limit | slower than at fewest users | ok % |\n")
+	b.WriteString("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, r := range res.Runs {
 		echo := anchor(res, "echo", "static", r.Connections, -1)
 		prism := anchor(res, "prism", r.Operation, r.Connections, -1)
@@ -67,8 +67,8 @@ func markdown(res Results) string {
 		if r.Users == 0 {
 			users = "—"
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %d | %.0f | %.2f | %.2f | %.1f | %s | %s | %s | %s | %.1f |\n",
-			r.Target, r.Operation, users, r.Connections, r.RPS, r.P50Ms, r.P99Ms, r.RSSMiB, xEcho, xPrism, xDurable, growth(res, r), r.OKPercent)
+		fmt.Fprintf(&b, "| %s | %s | %s | %d | %.0f | %.2f | %.2f | %.1f | %.0f | %s | %s | %s | %s | %.1f |\n",
+			r.Target, r.Operation, users, r.Connections, r.RPS, r.P50Ms, r.P99Ms, r.RSSMiB, r.CPUPercent, xEcho, xPrism, xDurable, growth(res, r), r.OKPercent)
 	}
 	return b.String()
 }

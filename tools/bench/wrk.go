@@ -130,7 +130,9 @@ func attack(o options, base, script string, c int, d time.Duration, pid int, cou
 	args := []string{"-t1", "-c" + strconv.Itoa(c), "-d" + strconv.Itoa(secs) + "s", "--timeout", "30s", "-s", filepath.Base(f.Name()), base}
 	cmd := exec.Command("wrk", args...)
 	cmd.Dir = filepath.Dir(f.Name())
+	cpu0, t0 := cpuSeconds(pid), time.Now()
 	out, err := cmd.CombinedOutput()
+	cpu := 100 * (cpuSeconds(pid) - cpu0) / time.Since(t0).Seconds()
 	close(stop)
 	wg.Wait()
 	if err != nil {
@@ -151,7 +153,7 @@ func attack(o options, base, script string, c int, d time.Duration, pid int, cou
 	ok := s.Requests - s.StatusErrors
 	r := Run{Connections: c, RSSMiB: round(float64(peak.Load())/1024, 1),
 		RPS: round(ok/(s.DurationUS/1e6), 0), P50Ms: round(s.P50US/1000, 3), P99Ms: round(s.P99US/1000, 3),
-		OKPercent: round(100*(ok-s.SocketErrors)/s.Requests, 2)}
+		OKPercent: round(100*(ok-s.SocketErrors)/s.Requests, 2), CPUPercent: round(cpu, 0)}
 	if s.StatusErrors > 0 || s.SocketErrors > 0 {
 		r.Statuses = map[string]int{"non-2xx": int(s.StatusErrors), "socket errors": int(s.SocketErrors)}
 	}
