@@ -214,11 +214,26 @@ var errCritical = errors.New(`token header has a "crit" parameter`)
 
 // parse verifies the token with the key keyFor returns and maps the result.
 func (p parser) parse(token string, keyFor func(*jwt.Token) (any, error)) (licensing.Principal, error) {
+	pr, _, err := p.parseWindow(token, keyFor)
+	return pr, err
+}
+
+// window is when a verified token stays valid: from (inclusive) until
+// (exclusive), its nbf or iat and its exp widened by the leeway, exactly
+// the checks jwt made. The other checks (signature, claims, the lifetime
+// bound, which only gets easier to meet as time passes) do not depend on
+// the time, so a verified token holds for its whole window.
+type window struct{ from, until time.Time }
+
+func (w window) holds(now time.Time) bool { return !now.Before(w.from) && now.Before(w.until) }
+
+// parseWindow is parse, also returning the verified token's window.
+func (p parser) parseWindow(token string, keyFor func(*jwt.Token) (any, error)) (licensing.Principal, window, error) {
 	if token == "" {
-		return licensing.Principal{}, licensing.Errorf(licensing.Unauthorized, "missing bearer token")
+		return licensing.Principal{}, window{}, licensing.Errorf(licensing.Unauthorized, "missing bearer token")
 	}
 	if len(token) > maxTokenBytes {
-		return licensing.Principal{}, licensing.Errorf(licensing.Unauthorized, "token is too long")
+		return licensing.Principal{}, window{}, licensing.Errorf(licensing.Unauthorized, "token is too long")
 	}
 	var claims tokenClaims
 	tok, err := p.jwt.ParseWithClaims(token, &claims, func(t *jwt.Token) (any, error) {
@@ -228,7 +243,7 @@ func (p parser) parse(token string, keyFor func(*jwt.Token) (any, error)) (licen
 		return keyFor(t)
 	})
 	if err != nil {
-		return licensing.Principal{}, licensing.Wrap(licensing.Unauthorized, err, "%s", p.message(tok, err))
+		return licensing.Principal{}, window{}, licensing.Wrap(licensing.Unauthorized, err, "%s", p.message(tok, err))
 	}
 	if p.maxLifetime > 0 {
 		from := p.now()
@@ -236,24 +251,30 @@ func (p parser) parse(token string, keyFor func(*jwt.Token) (any, error)) (licen
 			from = claims.IssuedAt.Time
 		}
 		if claims.ExpiresAt.Sub(from) > p.maxLifetime+p.leeway {
-			return licensing.Principal{}, licensing.Errorf(licensing.Unauthorized,
+			return licensing.Principal{}, window{}, licensing.Errorf(licensing.Unauthorized,
 				"token lifetime exceeds the maximum of %s", p.maxLifetime)
 		}
 	}
 	sub := strings.TrimSpace(claims.Subject)
 	if sub == "" {
-		return licensing.Principal{}, licensing.Errorf(licensing.Unauthorized, "token lacks the sub claim")
+		return licensing.Principal{}, window{}, licensing.Errorf(licensing.Unauthorized, "token lacks the sub claim")
 	}
 	tenant := licensing.NormalizeTenant(claims.Tenant)
 	if tenant == "" {
-		return licensing.Principal{}, licensing.Errorf(licensing.Unauthorized, "token lacks the tenant claim")
+		return licensing.Principal{}, window{}, licensing.Errorf(licensing.Unauthorized, "token lacks the tenant claim")
+	}
+	w := window{until: claims.ExpiresAt.Add(p.leeway)}
+	for _, t := range []*jwt.NumericDate{claims.NotBefore, claims.IssuedAt} {
+		if t != nil && t.Add(-p.leeway).After(w.from) {
+			w.from = t.Add(-p.leeway)
+		}
 	}
 	return licensing.Principal{
 		Subject:    sub,
 		Tenant:     tenant,
 		Roles:      roles(claims.Roles),
 		ResellerID: resellerID(claims.ResellerID),
-	}, nil
+	}, w, nil
 }
 
 // message is the short reason a caller may see; it never repeats the token

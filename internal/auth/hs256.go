@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"time"
 
@@ -36,6 +37,7 @@ type HS256Config struct {
 type HS256Verifier struct {
 	secret []byte
 	parser parser
+	cache  *verifiedCache
 }
 
 var _ Verifier = (*HS256Verifier)(nil)
@@ -57,12 +59,25 @@ func NewHS256Verifier(cfg HS256Config) (*HS256Verifier, error) {
 	}
 	p := newParser([]string{jwt.SigningMethodHS256.Alg()}, cfg.Now, cfg.Leeway, extra...)
 	p.maxLifetime = cfg.MaxLifetime
-	return &HS256Verifier{secret: secret, parser: p}, nil
+	return &HS256Verifier{secret: secret, parser: p, cache: newVerifiedCache(maxVerifiedTokens)}, nil
 }
 
 // Verify checks the token's signature and claims and returns its principal.
+// A token verified before is answered from the cache while its time
+// window holds (see verifiedCache).
 func (v *HS256Verifier) Verify(_ context.Context, token string) (licensing.Principal, error) {
-	return v.parser.parse(token, func(*jwt.Token) (any, error) { return v.secret, nil })
+	if token == "" || len(token) > maxTokenBytes {
+		return v.parser.parse(token, nil) // refused before any key is asked for
+	}
+	key := sha256.Sum256([]byte(token))
+	if p, ok := v.cache.get(key, v.parser.now()); ok {
+		return p, nil
+	}
+	p, w, err := v.parser.parseWindow(token, func(*jwt.Token) (any, error) { return v.secret, nil })
+	if err == nil {
+		v.cache.put(key, p, w)
+	}
+	return p, err
 }
 
 func checkSecret(secret []byte) error {
