@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
 	"mime"
@@ -126,12 +125,9 @@ func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 func (s *Server) guard(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		req := c.Request()
-		route, pathParams, err := s.router.FindRoute(req)
-		if errors.Is(err, routers.ErrPathNotFound) || errors.Is(err, routers.ErrMethodNotAllowed) {
+		route, pathParams := s.routes.find(c)
+		if route == nil {
 			return next(c)
-		}
-		if err != nil {
-			return err
 		}
 		secured := requiresBearer(route)
 		var p licensing.Principal

@@ -11,8 +11,6 @@ import (
 	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
-	"github.com/getkin/kin-openapi/routers"
-	"github.com/getkin/kin-openapi/routers/gorillamux"
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
@@ -57,7 +55,7 @@ type Server struct {
 	verifier Verifier
 	ready    func(ctx context.Context) error
 	log      *slog.Logger
-	router   routers.Router
+	routes   routeTable
 	// schemaOptions carry the spec's own format checkers (uuid) into
 	// request validation, which does not pick them up from the document.
 	schemaOptions []openapi3.SchemaValidationOption
@@ -95,13 +93,9 @@ func New(cfg Config) (*echo.Echo, error) {
 	if err != nil {
 		return nil, err
 	}
-	router, err := gorillamux.NewRouter(doc)
-	if err != nil {
-		return nil, fmt.Errorf("building the spec router: %w", err)
-	}
 	s := &Server{
 		svc: cfg.Service, verifier: cfg.Verifier, ready: cfg.Ready, log: cfg.Logger,
-		router: router, schemaOptions: doc.GetSchemaValidationOptions(), bodyLimit: cfg.BodyLimit, clock: cfg.Now, newID: cfg.NewID,
+		routes: newRouteTable(doc), schemaOptions: doc.GetSchemaValidationOptions(), bodyLimit: cfg.BodyLimit, clock: cfg.Now, newID: cfg.NewID,
 	}
 	if s.bodyLimit <= 0 {
 		s.bodyLimit = DefaultBodyLimit
