@@ -8,11 +8,12 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/cloudcockpit-oss/userlicenses/internal/groupcommit"
 	"github.com/cloudcockpit-oss/userlicenses/internal/licensing"
 )
 
 // Group commit (issue 16), as in the SQLite store: one goroutine per
-// process takes the update waiting first and every other one waiting at
+// process (internal/groupcommit) takes the update waiting first and every other one waiting at
 // that moment (up to maxBatch) and applies them in one READ COMMITTED
 // transaction, each under its own savepoint (ApplyInTx inside tx.Begin),
 // with one commit and so one WAL flush for all of them. Each caller is
@@ -47,59 +48,22 @@ type result struct {
 	err     error
 }
 
-func (db *DB) startWriter() {
-	db.updates = make(chan *update)
-	db.stop = make(chan struct{})
-	db.writerDone = make(chan struct{})
-	go db.writer()
-}
+func (db *DB) startWriter() { db.queue = groupcommit.Start(maxBatch, db.commitBatch) }
 
-func (db *DB) stopWriter() {
-	close(db.stop)
-	<-db.writerDone
-}
+func (db *DB) stopWriter() { db.queue.Stop() }
 
 func (db *DB) submit(ctx context.Context, u *update) ([]licensing.Change, error) {
 	u.done = make(chan result, 1)
-	select {
-	case db.updates <- u:
-	case <-ctx.Done():
-		return nil, classify(ctx.Err(), "wait to update the user's licenses")
-	case <-db.stop:
+	if err := db.queue.Submit(ctx, u); errors.Is(err, groupcommit.ErrStopped) {
 		return nil, licensing.Errorf(licensing.Unavailable, "the store is closed")
+	} else if err != nil {
+		return nil, classify(err, "wait to update the user's licenses")
 	}
 	select {
 	case r := <-u.done:
 		return r.changes, r.err
 	case <-ctx.Done():
 		return nil, classify(ctx.Err(), "wait for the update's commit")
-	}
-}
-
-func (db *DB) writer() {
-	defer close(db.writerDone)
-	for {
-		var first *update
-		select {
-		case first = <-db.updates:
-		case <-db.stop:
-			return
-		}
-		batch := []*update{first}
-	more:
-		for len(batch) < maxBatch {
-			select {
-			case u := <-db.updates:
-				batch = append(batch, u)
-			default:
-				break more
-			}
-		}
-		start := time.Now()
-		db.commitBatch(batch)
-		if db.observe != nil {
-			db.observe(len(batch), time.Since(start))
-		}
 	}
 }
 

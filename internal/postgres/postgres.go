@@ -30,6 +30,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/cloudcockpit-oss/userlicenses/internal/groupcommit"
 	"github.com/cloudcockpit-oss/userlicenses/internal/licensing"
 )
 
@@ -68,16 +69,13 @@ type DB struct {
 	now         func() time.Time
 	maxAttempts int
 	// The group-commit writer (groupcommit.go).
-	updates    chan *update
-	stop       chan struct{}
-	writerDone chan struct{}
-	closeOnce  sync.Once
-	observe    func(batch int, d time.Duration)
+	queue     *groupcommit.Queue[*update]
+	closeOnce sync.Once
 }
 
 // ObserveBatches sets the function told each group-commit batch's size
 // and time; call it before serving.
-func (db *DB) ObserveBatches(f func(size int, d time.Duration)) { db.observe = f }
+func (db *DB) ObserveBatches(f func(size int, d time.Duration)) { db.queue.Observe(f) }
 
 var _ licensing.Store = (*DB)(nil)
 

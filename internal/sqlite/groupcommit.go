@@ -2,17 +2,19 @@ package sqlite
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
+	"github.com/cloudcockpit-oss/userlicenses/internal/groupcommit"
 	"github.com/cloudcockpit-oss/userlicenses/internal/licensing"
 )
 
 // Group commit (issue 16): the fsync of each commit, not the work of an
 // update, bounds how many updates one writer can make durable per second.
-// So one goroutine owns the write path of updates: it takes the update
-// waiting first and every other one waiting at that moment (up to
-// maxBatch), applies each under its own savepoint in one BEGIN IMMEDIATE
+// So one goroutine owns the write path of updates (internal/groupcommit):
+// it takes the update waiting first and every other one waiting at that
+// moment (up to maxBatch), and commitBatch applies each under its own savepoint in one BEGIN IMMEDIATE
 // transaction, and commits once. An update refused by the rules, or failing
 // on its own, is rolled back to its savepoint and answered without touching
 // the others; each caller learns its outcome only after the shared commit
@@ -45,28 +47,18 @@ type result struct {
 	err     error
 }
 
-// startWriter starts the goroutine that commits updates; stopWriter ends it.
-func (db *DB) startWriter() {
-	db.updates = make(chan *update)
-	db.writerDone = make(chan struct{})
-	db.stop = make(chan struct{})
-	go db.writer()
-}
+// startWriter starts the group-commit writer; stopWriter ends it.
+func (db *DB) startWriter() { db.queue = groupcommit.Start(maxBatch, db.commitBatch) }
 
-func (db *DB) stopWriter() {
-	close(db.stop)
-	<-db.writerDone
-}
+func (db *DB) stopWriter() { db.queue.Stop() }
 
 // submit hands the update to the writer and waits for its outcome.
 func (db *DB) submit(ctx context.Context, u *update) ([]licensing.Change, error) {
 	u.done = make(chan result, 1)
-	select {
-	case db.updates <- u:
-	case <-ctx.Done():
-		return nil, dbError(ctx.Err(), "waiting to apply an update")
-	case <-db.stop:
+	if err := db.queue.Submit(ctx, u); errors.Is(err, groupcommit.ErrStopped) {
 		return nil, licensing.Errorf(licensing.Unavailable, "the store is closed")
+	} else if err != nil {
+		return nil, dbError(err, "waiting to apply an update")
 	}
 	select {
 	case r := <-u.done:
@@ -74,33 +66,6 @@ func (db *DB) submit(ctx context.Context, u *update) ([]licensing.Change, error)
 	case <-ctx.Done():
 		// The update may still be committed: the outcome is unknown.
 		return nil, dbError(ctx.Err(), "waiting for an update's commit")
-	}
-}
-
-func (db *DB) writer() {
-	defer close(db.writerDone)
-	for {
-		var first *update
-		select {
-		case first = <-db.updates:
-		case <-db.stop:
-			return
-		}
-		batch := []*update{first}
-	more:
-		for len(batch) < maxBatch {
-			select {
-			case u := <-db.updates:
-				batch = append(batch, u)
-			default:
-				break more
-			}
-		}
-		start := time.Now()
-		db.commitBatch(batch)
-		if db.observe != nil {
-			db.observe(len(batch), time.Since(start))
-		}
 	}
 }
 

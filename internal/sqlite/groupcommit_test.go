@@ -26,7 +26,7 @@ func TestGroupCommit_updatesWaitingTogetherShareOneCommitAndStayAllOrNothing(t *
 	defer db.Close()
 	var mu sync.Mutex
 	var batches []int
-	db.observe = func(n int, _ time.Duration) { mu.Lock(); batches = append(batches, n); mu.Unlock() }
+	db.ObserveBatches(func(n int, _ time.Duration) { mu.Lock(); batches = append(batches, n); mu.Unlock() })
 	snap, ids := storetest.Fixture()
 	if err := db.Import(t.Context(), snap); err != nil {
 		t.Fatal(err)

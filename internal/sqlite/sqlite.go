@@ -26,6 +26,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cloudcockpit-oss/userlicenses/internal/groupcommit"
 	"github.com/cloudcockpit-oss/userlicenses/internal/licensing"
 	"github.com/cloudcockpit-oss/userlicenses/internal/migration"
 	"modernc.org/sqlite"
@@ -57,14 +58,10 @@ type DB struct {
 	// first come first served (readgate.go).
 	readGate chan struct{}
 	// The group-commit writer (groupcommit.go).
-	updates    chan *update
-	stop       chan struct{}
-	writerDone chan struct{}
-	closeOnce  sync.Once
-	// observe, when set, is told each batch's size and time (metrics).
-	observe func(batch int, d time.Duration)
-	now     func() time.Time
-	path    string
+	queue     *groupcommit.Queue[*update]
+	closeOnce sync.Once
+	now       func() time.Time
+	path      string
 }
 
 var _ licensing.Store = (*DB)(nil)
@@ -189,4 +186,4 @@ func (db *DB) Pools() map[string]*sql.DB {
 
 // ObserveBatches sets the function told each group-commit batch's size
 // and time; call it before serving.
-func (db *DB) ObserveBatches(f func(size int, d time.Duration)) { db.observe = f }
+func (db *DB) ObserveBatches(f func(size int, d time.Duration)) { db.queue.Observe(f) }
