@@ -12,18 +12,15 @@ import (
 )
 
 // Licenses returns the customer's licenses under the provider instance,
-// sorted by name (byte order) then SKU id, with Consumed counted from the
-// assignments. A customer outside the tenant has none (existence is the
+// sorted by name (byte order) then SKU id, with Consumed as the triggers
+// keep it (0005_consumed_counts.sql). A customer outside the tenant has none (existence is the
 // catalog's question).
 func (db *DB) Licenses(ctx context.Context, tenant string, customerID, providerInstanceID uuid.UUID) ([]licensing.License, error) {
 	tenant = licensing.NormalizeTenant(tenant)
 	var out []licensing.License
 	err := db.retry(ctx, func(ctx context.Context) error {
 		rows, err := db.pool.Query(ctx, `
-			SELECT l.sku_id, l.name, l.total, l.suspended,
-			       (SELECT count(*) FROM assignments a
-			        WHERE a.customer_id = l.customer_id AND a.provider_instance_id = l.provider_instance_id
-			          AND a.sku_id = l.sku_id)::integer
+			SELECT l.sku_id, l.name, l.total, l.suspended, l.consumed
 			FROM licenses l JOIN customers c ON c.id = l.customer_id AND c.tenant = $3
 			WHERE l.customer_id = $1 AND l.provider_instance_id = $2
 			ORDER BY l.name COLLATE "C", l.sku_id`,
@@ -99,8 +96,13 @@ func (db *DB) ApplyInTx(ctx context.Context, tx pgx.Tx, ref licensing.UserRef, a
 	// Lock every license row of the customer under the provider instance,
 	// always in SKU order so that two updates can never wait on each other
 	// in a cycle. Concurrent updates of this customer's seats queue here.
+	// The locked rows carry the consumed seats (0005_consumed_counts.sql):
+	// under READ COMMITTED a row locked after waiting is read in its newest
+	// committed version, so the counts include every update we waited for.
+	// The user's own SKUs are read by a statement that starts after the
+	// locks were granted, so it sees those updates too.
 	rows, err := tx.Query(ctx, `
-		SELECT sku_id, name, total, suspended FROM licenses
+		SELECT sku_id, name, total, suspended, consumed FROM licenses
 		WHERE customer_id = $1 AND provider_instance_id = $2
 		ORDER BY sku_id FOR UPDATE`, ref.CustomerID, ref.ProviderInstanceID)
 	if err != nil {
@@ -108,46 +110,18 @@ func (db *DB) ApplyInTx(ctx context.Context, tx pgx.Tx, ref licensing.UserRef, a
 	}
 	licenses, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (licensing.License, error) {
 		var l licensing.License
-		err := r.Scan(&l.SKUID, &l.Name, &l.Total, &l.Suspended)
+		err := r.Scan(&l.SKUID, &l.Name, &l.Total, &l.Suspended, &l.Consumed)
 		return l, err
 	})
 	if err != nil {
 		return nil, err
 	}
-	// Under READ COMMITTED this statement takes a new snapshot, taken after
-	// the locks were granted: it sees every assignment committed by the
-	// updates we waited for. (Counting in the locking statement would use
-	// the older snapshot and over-assign.)
 	seats := licensing.Seats{Licenses: licenses, Held: map[uuid.UUID]bool{}}
 	if len(licenses) > 0 {
-		consumed := map[uuid.UUID]int32{}
-		var held []uuid.UUID
-		rows, err := tx.Query(ctx, `
-			SELECT sku_id, count(*)::integer, bool_or(user_id = $3)
-			FROM assignments WHERE customer_id = $1 AND provider_instance_id = $2
-			GROUP BY sku_id`, ref.CustomerID, ref.ProviderInstanceID, ref.UserID)
-		if err != nil {
+		held := ref
+		held.Tenant = licensing.NormalizeTenant(ref.Tenant)
+		if seats.Held, err = heldSKUs(ctx, tx, held); err != nil {
 			return nil, err
-		}
-		var (
-			sku   uuid.UUID
-			n     int32
-			holds bool
-		)
-		if _, err := pgx.ForEachRow(rows, []any{&sku, &n, &holds}, func() error {
-			consumed[sku] = n
-			if holds {
-				held = append(held, sku)
-			}
-			return nil
-		}); err != nil {
-			return nil, err
-		}
-		for i := range seats.Licenses {
-			seats.Licenses[i].Consumed = consumed[seats.Licenses[i].SKUID]
-		}
-		for _, s := range held {
-			seats.Held[s] = true
 		}
 	}
 	// decide gets copies: whatever it does to them must not bend the

@@ -20,9 +20,7 @@ const userViewQuery = `
 	       EXISTS (SELECT 1 FROM users u WHERE u.id = $1 AND u.customer_id = c.id),
 	       p.id, p.name, p.provider, p.directory, p.graph_client_id, p.graph_secret_env,
 	       p.graph_secret_file, p.graph_default_usage_location,
-	       l.sku_id, l.name, l.total, l.suspended,
-	       (SELECT count(*) FROM assignments a WHERE a.customer_id = l.customer_id
-	        AND a.provider_instance_id = l.provider_instance_id AND a.sku_id = l.sku_id)::integer,
+	       l.sku_id, l.name, l.total, l.suspended, l.consumed,
 	       EXISTS (SELECT 1 FROM assignments a WHERE a.customer_id = l.customer_id
 	               AND a.provider_instance_id = l.provider_instance_id AND a.sku_id = l.sku_id AND a.user_id = $1)
 	FROM customers c
