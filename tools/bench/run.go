@@ -111,7 +111,7 @@ func run(args []string) int {
 	users := fs.String("users", "1000,10000,100000", "users in the one customer, one server start each")
 	conns := fs.String("conns", "1,16,64", "closed-loop connections (vegeta workers)")
 	ops := fs.String("ops", strings.Join(allOps, ","), "licensesd operations")
-	targets := fs.String("targets", "nethttp,echo,prism,licensesd-sqlite,licensesd-postgres", "targets (licensesd-postgres needs LICENSES_TEST_POSTGRES_URL)")
+	targets := fs.String("targets", "nethttp,echo,prism,licensesd-sqlite,licensesd-postgres,licensesd-postgres-2", "targets (licensesd-postgres and licensesd-postgres-2, two replicas of one database, need LICENSES_TEST_POSTGRES_URL)")
 	o := options{}
 	fs.DurationVar(&o.duration, "duration", 5*time.Second, "measured time per cell")
 	fs.DurationVar(&o.warmup, "warmup", time.Second, "unmeasured load before each cell")
@@ -209,8 +209,8 @@ func benchmark(o options, command string) error {
 			if !strings.HasPrefix(target, "licensesd-") {
 				continue
 			}
-			if target == "licensesd-postgres" && o.postgresURL == "" {
-				fmt.Fprintln(os.Stderr, "bench: LICENSES_TEST_POSTGRES_URL is unset; licensesd-postgres skipped")
+			if strings.HasPrefix(target, "licensesd-postgres") && o.postgresURL == "" {
+				fmt.Fprintf(os.Stderr, "bench: LICENSES_TEST_POSTGRES_URL is unset; %s skipped\n", target)
 				continue
 			}
 			if err := benchLicensesd(o, work, target, fx, add, &staticSize); err != nil {
@@ -426,7 +426,7 @@ func benchLicensesd(o options, work, target string, fx *fixture, add func(Run), 
 	switch target {
 	case "licensesd-sqlite":
 		dbURL = "sqlite:" + filepath.Join(work, fmt.Sprintf("bench-%d.db", fx.n))
-	case "licensesd-postgres":
+	case "licensesd-postgres", "licensesd-postgres-2":
 		u, err := freshPostgres(o.postgresURL, "licenses_bench")
 		if err != nil {
 			return err
@@ -462,6 +462,23 @@ func benchLicensesd(o options, work, target string, fx *fixture, add func(Run), 
 		return err
 	}
 	defer p.stop()
+	bases, pids := []string{"http://" + addr}, []int{p.cmd.Process.Pid}
+	if target == "licensesd-postgres-2" {
+		// A second replica on the same database, on the same CPU (this
+		// machine has one for the targets): what two replicas cost each
+		// other through PostgreSQL, not what a second machine would add.
+		addr2, err := freeAddr()
+		if err != nil {
+			return err
+		}
+		env2 := append(slices.Clone(env[:len(env):len(env)]), "LICENSES_ADDR="+addr2)
+		p2, err := start(o, env2, "http://"+addr2+"/healthz", o.licensesd, "serve")
+		if err != nil {
+			return err
+		}
+		defer p2.stop()
+		bases, pids = append(bases, "http://"+addr2), append(pids, p2.cmd.Process.Pid)
+	}
 	token, err := auth.SignHS256([]byte(benchSecret), auth.Claims{Subject: "bench", Tenant: fx.tenant, Roles: []string{"csp"},
 		IssuedAt: time.Now(), ExpiresAt: time.Now().Add(12 * time.Hour)})
 	if err != nil {
@@ -479,23 +496,18 @@ func benchLicensesd(o options, work, target string, fx *fixture, add func(Run), 
 		return err
 	}
 	var counter atomic.Uint64
-	pid := p.cmd.Process.Pid
 	for _, op := range o.ops {
 		for _, c := range o.conns {
 			if o.warmup > 0 {
-				if err := warm(o, fx, base, op, token, c, pid, &counter); err != nil {
+				if _, err := attackReplicas(o, fx, bases, op, token, o.warmup, c, pids, &counter); err != nil {
 					return err
 				}
-			}
-			script, err := fx.lua(op, token, counter.Load())
-			if err != nil {
-				return err
 			}
 			var prof *profile
 			if pprofAddr != "" {
 				prof = startProfile(pprofAddr, o.duration, filepath.Join(o.pprofDir, fmt.Sprintf("%s-%s-%d-c%d.pprof", target, op, fx.n, c)))
 			}
-			r, err := attack(o, base, script, c, o.duration, pid, &counter)
+			r, err := attackReplicas(o, fx, bases, op, token, o.duration, c, pids, &counter)
 			if err != nil {
 				return err
 			}

@@ -159,3 +159,55 @@ func attack(o options, base, script string, c int, d time.Duration, pid int, cou
 	}
 	return r, nil
 }
+
+// attackReplicas is attack on one licensesd, or on several replicas at
+// once, each driven by its own wrk with its share of the connections and a
+// script starting half a pass further (so that the replicas write to
+// different users). Requests/s and CPU add up; p50, p99 and RSS are the
+// worst replica's (wrk's histograms cannot be merged from its summary).
+func attackReplicas(o options, fx *fixture, bases []string, op, token string, d time.Duration, c int, pids []int, counter *atomic.Uint64) (Run, error) {
+	if len(bases) == 1 || c < len(bases) {
+		script, err := fx.lua(op, token, counter.Load())
+		if err != nil {
+			return Run{}, err
+		}
+		return attack(o, bases[0], script, c, d, pids[0], counter)
+	}
+	runs := make([]Run, len(bases))
+	errs := make([]error, len(bases))
+	var wg sync.WaitGroup
+	start := counter.Load()
+	for i, base := range bases {
+		script, err := fx.lua(op, token, start+uint64(i*len(fx.users)/len(bases)))
+		if err != nil {
+			return Run{}, err
+		}
+		share := c / len(bases)
+		if i < c%len(bases) {
+			share++
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			runs[i], errs[i] = attack(o, base, script, share, d, pids[i], counter)
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return Run{}, err
+	}
+	out := Run{Connections: c, OKPercent: 100}
+	for _, r := range runs {
+		out.RPS += r.RPS
+		out.CPUPercent += r.CPUPercent
+		out.P50Ms, out.P99Ms, out.RSSMiB = max(out.P50Ms, r.P50Ms), max(out.P99Ms, r.P99Ms), max(out.RSSMiB, r.RSSMiB)
+		out.OKPercent = min(out.OKPercent, r.OKPercent)
+		for k, v := range r.Statuses {
+			if out.Statuses == nil {
+				out.Statuses = map[string]int{}
+			}
+			out.Statuses[k] += v
+		}
+	}
+	return out, nil
+}
