@@ -80,66 +80,82 @@ type decisionError struct{ err error }
 func (e *decisionError) Error() string { return e.err.Error() }
 func (e *decisionError) Unwrap() error { return e.err }
 
-// ApplyInTx applies one update inside tx, which the caller opened with
-// READ COMMITTED and commits or rolls back; ApplyUserLicenses is it plus
-// the transaction and the retries. It is exported so that a batcher can
-// apply many concurrent updates in one commit (each under a savepoint,
-// tx.Begin, so that one refused update does not spoil the others). The
-// row locks it takes are held until tx ends. decide's refusal comes back
-// wrapped; errors.As/Unwrap reach it.
-func (db *DB) ApplyInTx(ctx context.Context, tx pgx.Tx, ref licensing.UserRef, actor licensing.Actor,
+// applyInTx applies one update inside tx (READ COMMITTED, the batch's
+// transaction) under its own savepoint sp, in two round trips: the reads
+// pipelined in one (SAVEPOINT, the existence checks, the license rows
+// locked FOR UPDATE, the user's SKUs), the writes and the RELEASE in the
+// other. The group-commit writer (groupcommit.go) applies many concurrent
+// updates in one commit this way; a refused update is rolled back to sp
+// alone, so that it does not spoil the others, and its refusal comes back
+// wrapped (errors.As/Unwrap reach it). Any other error leaves tx to be
+// rolled back by the caller. The row locks are held until tx ends.
+//
+// The writer was bound by round trips: six per update before (savepoint,
+// lookup, lock, SKUs, writes, release), so a single replica committed
+// about 230 updates/s at 16 connections while PostgreSQL sat idle.
+func (db *DB) applyInTx(ctx context.Context, tx pgx.Tx, sp string, ref licensing.UserRef, actor licensing.Actor,
 	decide func(licensing.Seats) ([]licensing.Change, error)) ([]licensing.Change, error) {
-	c, err := lookupUser(ctx, tx, ref)
-	if err != nil {
-		return nil, err
-	}
+	var reads pgx.Batch
+	reads.Queue(`SAVEPOINT ` + sp)
+	queueLookupUser(&reads, ref)
 	// Lock every license row of the customer under the provider instance,
 	// always in SKU order so that two updates can never wait on each other
 	// in a cycle. Concurrent updates of this customer's seats queue here.
 	// The locked rows carry the consumed seats (0005_consumed_counts.sql):
 	// under READ COMMITTED a row locked after waiting is read in its newest
 	// committed version, so the counts include every update we waited for.
-	// The user's own SKUs are read by a statement that starts after the
-	// locks were granted, so it sees those updates too.
-	rows, err := tx.Query(ctx, `
-		SELECT sku_id, name, total, suspended, consumed FROM licenses
-		WHERE customer_id = $1 AND provider_instance_id = $2
-		ORDER BY sku_id FOR UPDATE`, ref.CustomerID, ref.ProviderInstanceID)
-	if err != nil {
-		return nil, err
-	}
-	licenses, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (licensing.License, error) {
-		var l licensing.License
-		err := r.Scan(&l.SKUID, &l.Name, &l.Total, &l.Suspended, &l.Consumed)
-		return l, err
-	})
-	if err != nil {
-		return nil, err
-	}
-	seats := licensing.Seats{Licenses: licenses, Held: map[uuid.UUID]bool{}}
-	if len(licenses) > 0 {
-		held := ref
-		held.Tenant = licensing.NormalizeTenant(ref.Tenant)
-		if seats.Held, err = heldSKUs(ctx, tx, held); err != nil {
-			return nil, err
+	// The user's SKUs are read by the next statement, which the server runs
+	// after the locks were granted and under a new snapshot, so it sees
+	// those updates too. (Reading them in the locking statement would use
+	// its older snapshot.)
+	reads.Queue(`
+		SELECT l.sku_id, l.name, l.total, l.suspended, l.consumed FROM licenses l
+		WHERE l.customer_id = $1 AND l.provider_instance_id = $2
+		  AND EXISTS (SELECT 1 FROM customers c WHERE c.id = l.customer_id AND c.tenant = $3)
+		ORDER BY l.sku_id FOR UPDATE OF l`, ref.CustomerID, ref.ProviderInstanceID, ref.Tenant)
+	queueHeldSKUs(&reads, ref)
+	br := tx.SendBatch(ctx, &reads)
+	c, licenses, held, lookupErr, err := func() (licensing.Customer, []licensing.License, map[uuid.UUID]bool, error, error) {
+		defer br.Close()
+		if _, err := br.Exec(); err != nil {
+			return licensing.Customer{}, nil, nil, nil, err
 		}
-	}
-	// decide gets copies: whatever it does to them must not bend the
-	// checks below.
-	heldCopy := make(map[uuid.UUID]bool, len(seats.Held))
-	for k, v := range seats.Held {
-		heldCopy[k] = v
-	}
-	changes, err := decide(licensing.Seats{Licenses: append([]licensing.License(nil), seats.Licenses...), Held: heldCopy})
-	if err != nil {
-		return nil, &decisionError{err: err}
-	}
-	if len(changes) == 0 {
-		return []licensing.Change{}, nil
-	}
-	changes, err = licensing.CheckChanges(seats, changes)
+		c, lookupErr := scanLookupUser(br.QueryRow(), ref)
+		var de *licensing.Error
+		if lookupErr != nil && !errors.As(lookupErr, &de) {
+			return c, nil, nil, nil, lookupErr
+		}
+		rows, err := br.Query()
+		if err != nil {
+			return c, nil, nil, nil, err
+		}
+		licenses, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (licensing.License, error) {
+			var l licensing.License
+			err := r.Scan(&l.SKUID, &l.Name, &l.Total, &l.Suspended, &l.Consumed)
+			return l, err
+		})
+		if err != nil {
+			return c, nil, nil, nil, err
+		}
+		rows, err = br.Query()
+		if err != nil {
+			return c, nil, nil, nil, err
+		}
+		held, err := collectHeld(rows)
+		return c, licenses, held, lookupErr, err
+	}()
 	if err != nil {
 		return nil, err
+	}
+	changes, err := db.decideLocked(lookupErr, licensing.Seats{Licenses: licenses, Held: held}, decide)
+	if err != nil || len(changes) == 0 {
+		if _, ok := refusal(err); ok || err == nil {
+			// Nothing of it is to be written: undo its locks and reads.
+			if _, rerr := tx.Exec(ctx, `ROLLBACK TO SAVEPOINT `+sp+`; RELEASE SAVEPOINT `+sp); rerr != nil {
+				return nil, rerr
+			}
+		}
+		return changes, err
 	}
 	now := db.now().UTC().Truncate(time.Microsecond) // what timestamptz keeps
 	var batch pgx.Batch
@@ -161,6 +177,7 @@ func (db *DB) ApplyInTx(ctx context.Context, tx pgx.Tx, ref licensing.UserRef, a
 			return nil, err
 		}
 	}
+	batch.Queue(`RELEASE SAVEPOINT ` + sp)
 	// One round trip for all the writes of the update.
 	if err := tx.SendBatch(ctx, &batch).Close(); err != nil {
 		return nil, err
@@ -168,21 +185,49 @@ func (db *DB) ApplyInTx(ctx context.Context, tx pgx.Tx, ref licensing.UserRef, a
 	return changes, nil
 }
 
-// lookupUser returns the user's customer after checking that the customer
-// belongs to the tenant, the user to the customer and the provider
-// instance to the tenant; whichever does not is NotFound.
-func lookupUser(ctx context.Context, q querier, ref licensing.UserRef) (licensing.Customer, error) {
+// decideLocked decides on the locked seats: a NotFound from the lookup
+// first, then decide's own refusal (wrapped), then the post-decision check.
+func (db *DB) decideLocked(lookupErr error, seats licensing.Seats,
+	decide func(licensing.Seats) ([]licensing.Change, error)) ([]licensing.Change, error) {
+	if lookupErr != nil {
+		return nil, lookupErr
+	}
+	// decide gets copies: whatever it does to them must not bend the
+	// checks below.
+	heldCopy := make(map[uuid.UUID]bool, len(seats.Held))
+	for k, v := range seats.Held {
+		heldCopy[k] = v
+	}
+	changes, err := decide(licensing.Seats{Licenses: append([]licensing.License(nil), seats.Licenses...), Held: heldCopy})
+	if err != nil {
+		return nil, &decisionError{err: err}
+	}
+	if len(changes) == 0 {
+		return []licensing.Change{}, nil
+	}
+	return licensing.CheckChanges(seats, changes)
+}
+
+// lookupUserQuery checks that the customer belongs to the tenant, the user
+// to the customer and the provider instance to the tenant.
+const lookupUserQuery = `
+	SELECT c.id, c.name, c.reseller_id, c.reseller_name,
+	       EXISTS (SELECT 1 FROM users u WHERE u.id = $3 AND u.customer_id = c.id),
+	       EXISTS (SELECT 1 FROM provider_instances p WHERE p.id = $4 AND p.tenant = $1)
+	FROM customers c WHERE c.tenant = $1 AND c.id = $2`
+
+func queueLookupUser(b *pgx.Batch, ref licensing.UserRef) {
+	b.Queue(lookupUserQuery, ref.Tenant, ref.CustomerID, ref.UserID, ref.ProviderInstanceID)
+}
+
+// scanLookupUser returns the user's customer, or NotFound naming whichever
+// of customer, user and instance does not exist.
+func scanLookupUser(row pgx.Row, ref licensing.UserRef) (licensing.Customer, error) {
 	var (
 		c            licensing.Customer
 		userOK, piOK bool
 	)
-	err := q.QueryRow(ctx, `
-		SELECT c.id, c.name, c.reseller_id, c.reseller_name,
-		       EXISTS (SELECT 1 FROM users u WHERE u.id = $3 AND u.customer_id = c.id),
-		       EXISTS (SELECT 1 FROM provider_instances p WHERE p.id = $4 AND p.tenant = $1)
-		FROM customers c WHERE c.tenant = $1 AND c.id = $2`,
-		ref.Tenant, ref.CustomerID, ref.UserID, ref.ProviderInstanceID,
-	).Scan(&c.ID, &c.Name, &c.ResellerID, &c.ResellerName, &userOK, &piOK)
+	err := row.Scan(&c.ID, &c.Name, &c.ResellerID, &c.ResellerName, &userOK, &piOK)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		return c, licensing.Errorf(licensing.NotFound, "customer %s not found", ref.CustomerID)
@@ -196,14 +241,23 @@ func lookupUser(ctx context.Context, q querier, ref licensing.UserRef) (licensin
 	return c, nil
 }
 
+const heldSKUsQuery = `
+	SELECT a.sku_id FROM assignments a JOIN customers c ON c.id = a.customer_id AND c.tenant = $4
+	WHERE a.customer_id = $1 AND a.provider_instance_id = $2 AND a.user_id = $3`
+
+func queueHeldSKUs(b *pgx.Batch, ref licensing.UserRef) {
+	b.Queue(heldSKUsQuery, ref.CustomerID, ref.ProviderInstanceID, ref.UserID, ref.Tenant)
+}
+
 func heldSKUs(ctx context.Context, q querier, ref licensing.UserRef) (map[uuid.UUID]bool, error) {
-	rows, err := q.Query(ctx, `
-		SELECT a.sku_id FROM assignments a JOIN customers c ON c.id = a.customer_id AND c.tenant = $4
-		WHERE a.customer_id = $1 AND a.provider_instance_id = $2 AND a.user_id = $3`,
-		ref.CustomerID, ref.ProviderInstanceID, ref.UserID, ref.Tenant)
+	rows, err := q.Query(ctx, heldSKUsQuery, ref.CustomerID, ref.ProviderInstanceID, ref.UserID, ref.Tenant)
 	if err != nil {
 		return nil, err
 	}
+	return collectHeld(rows)
+}
+
+func collectHeld(rows pgx.Rows) (map[uuid.UUID]bool, error) {
 	skus, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
 	if err != nil {
 		return nil, err

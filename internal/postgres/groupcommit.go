@@ -15,7 +15,7 @@ import (
 // Group commit (issue 16), as in the SQLite store: one goroutine per
 // process (internal/groupcommit) takes the update waiting first and every other one waiting at
 // that moment (up to maxBatch) and applies them in one READ COMMITTED
-// transaction, each under its own savepoint (ApplyInTx inside tx.Begin),
+// transaction, each under its own savepoint (applyInTx),
 // with one commit and so one WAL flush for all of them. Each caller is
 // answered after that commit returned, so a nil error still means durable.
 //
@@ -91,24 +91,13 @@ func (db *DB) commitBatch(batch []*update) {
 				outcomes[i] = result{nil, classify(err, "wait to update the user's licenses")}
 				continue
 			}
-			sp, err := tx.Begin(ctx) // SAVEPOINT
-			if err != nil {
-				return err
-			}
-			changes, err := db.applyOne(ctx, sp, u)
+			changes, err := db.applyOne(ctx, tx, fmt.Sprintf("u%d", i), u)
 			if err != nil {
 				if answer, ok := refusal(err); ok {
-					if rerr := sp.Rollback(ctx); rerr != nil {
-						return rerr
-					}
-					outcomes[i] = result{nil, answer}
+					outcomes[i] = result{nil, answer} // rolled back to its savepoint
 					continue
 				}
-				_ = sp.Rollback(ctx)
 				return err // the attempt fails whole and may be retried
-			}
-			if err := sp.Commit(ctx); err != nil { // RELEASE SAVEPOINT
-				return err
 			}
 			outcomes[i] = result{changes, nil}
 		}
@@ -125,8 +114,8 @@ func (db *DB) commitBatch(batch []*update) {
 	}
 }
 
-// applyOne is ApplyInTx with a panic in decide turned into an error.
-func (db *DB) applyOne(ctx context.Context, tx pgx.Tx, u *update) (changes []licensing.Change, err error) {
+// applyOne is applyInTx with a panic in decide turned into an error.
+func (db *DB) applyOne(ctx context.Context, tx pgx.Tx, sp string, u *update) (changes []licensing.Change, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			changes, err = nil, licensing.Wrap(licensing.Internal, fmt.Errorf("panic: %v", r), "applying an update")
@@ -134,5 +123,5 @@ func (db *DB) applyOne(ctx context.Context, tx pgx.Tx, u *update) (changes []lic
 	}()
 	ref := u.ref
 	ref.Tenant = licensing.NormalizeTenant(ref.Tenant)
-	return db.ApplyInTx(ctx, tx, ref, u.actor, u.decide)
+	return db.applyInTx(ctx, tx, sp, ref, u.actor, u.decide)
 }
