@@ -66,24 +66,27 @@ func (db *DB) AuditRecords(ctx context.Context, q licensing.AuditQuery) (licensi
 	}
 	filter := ` FROM audit_records WHERE ` + strings.Join(where, ` AND `)
 
-	leave, err := db.enterRead(ctx)
+	sctx, leave, err := db.enterRead(ctx)
 	if err != nil {
 		return licensing.AuditPage{}, err
 	}
 	defer leave()
-	tx, err := db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	tx, err := db.beginSnapshot(sctx, "reading audit records")
 	if err != nil {
-		return licensing.AuditPage{}, dbError(err, "reading audit records")
+		return licensing.AuditPage{}, err
 	}
-	defer tx.Rollback()
+	defer tx.end()
 	var page licensing.AuditPage
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1`+filter+` LIMIT ?)`,
+	if err := tx.QueryRowContext(sctx, `SELECT count(*) FROM (SELECT 1`+filter+` LIMIT ?)`,
 		append(args, licensing.AuditCountLimit)...).Scan(&page.Total); err != nil {
 		return licensing.AuditPage{}, dbError(err, "counting audit records")
 	}
+	if err := ctx.Err(); err != nil {
+		return licensing.AuditPage{}, dbError(err, "reading audit records")
+	}
 	// One row more than the page tells whether another page follows,
 	// whatever the capped count says.
-	rows, err := tx.QueryContext(ctx, `
+	rows, err := tx.QueryContext(sctx, `
 		SELECT id, created_at, tenant, actor, correlation_id, operation, status, customer_id, customer_name,
 		       reseller_id, reseller_name, user_id, provider_instance_id, sku_id, sku_name, reason`+filter+`
 		ORDER BY created_at DESC, seq DESC LIMIT ? OFFSET ?`, append(args, q.Page.Size+1, q.Page.Offset())...)

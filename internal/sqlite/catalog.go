@@ -25,12 +25,12 @@ func notFound(kind string, id uuid.UUID) error {
 
 // ProviderInstance returns the tenant's provider instance.
 func (db *DB) ProviderInstance(ctx context.Context, tenant string, id uuid.UUID) (licensing.ProviderInstance, error) {
-	leave, err := db.enterRead(ctx)
+	sctx, leave, err := db.enterRead(ctx)
 	if err != nil {
 		return licensing.ProviderInstance{}, err
 	}
 	defer leave()
-	return providerInstance(ctx, pooled{db.readStmts}, tenant, id)
+	return providerInstance(sctx, pooled{db.readStmts}, tenant, id)
 }
 
 func providerInstance(ctx context.Context, q queryer, tenant string, id uuid.UUID) (licensing.ProviderInstance, error) {
@@ -68,12 +68,12 @@ func scanInstance(row interface{ Scan(...any) error }) (licensing.ProviderInstan
 
 // Customer returns the tenant's customer, whoever its reseller.
 func (db *DB) Customer(ctx context.Context, tenant string, id uuid.UUID) (licensing.Customer, error) {
-	leave, err := db.enterRead(ctx)
+	sctx, leave, err := db.enterRead(ctx)
 	if err != nil {
 		return licensing.Customer{}, err
 	}
 	defer leave()
-	return customer(ctx, pooled{db.readStmts}, tenant, id)
+	return customer(sctx, pooled{db.readStmts}, tenant, id)
 }
 
 func customer(ctx context.Context, q queryer, tenant string, id uuid.UUID) (licensing.Customer, error) {
@@ -95,12 +95,12 @@ func customer(ctx context.Context, q queryer, tenant string, id uuid.UUID) (lice
 
 // User returns a user of the tenant's customer.
 func (db *DB) User(ctx context.Context, tenant string, customerID, userID uuid.UUID) (licensing.User, error) {
-	leave, err := db.enterRead(ctx)
+	sctx, leave, err := db.enterRead(ctx)
 	if err != nil {
 		return licensing.User{}, err
 	}
 	defer leave()
-	return user(ctx, pooled{db.readStmts}, tenant, customerID, userID)
+	return user(sctx, pooled{db.readStmts}, tenant, customerID, userID)
 }
 
 func user(ctx context.Context, q queryer, tenant string, customerID, userID uuid.UUID) (licensing.User, error) {
@@ -146,16 +146,16 @@ func (db *DB) Users(ctx context.Context, tenant string, customerID uuid.UUID, q 
 	}
 	order := key + ` COLLATE NOCASE, u.id`
 	// One read transaction, so that the total and the page agree.
-	leave, err := db.enterRead(ctx)
+	sctx, leave, err := db.enterRead(ctx)
 	if err != nil {
 		return licensing.UserPage{}, err
 	}
 	defer leave()
-	tx, err := db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	tx, err := db.beginSnapshot(sctx, "listing users")
 	if err != nil {
-		return licensing.UserPage{}, dbError(err, "listing users")
+		return licensing.UserPage{}, err
 	}
-	defer tx.Rollback()
+	defer tx.end()
 	var page licensing.UserPage
 	// Without a search the total is the customer's kept count (0004):
 	// counting 100k rows per page made the first page 30× slower.
@@ -164,8 +164,11 @@ func (db *DB) Users(ctx context.Context, tenant string, customerID uuid.UUID, q 
 	if s == "" {
 		count = `SELECT coalesce((SELECT user_count FROM customers WHERE id = ? AND tenant = ?), 0)`
 	}
-	if err := tx.QueryRowContext(ctx, count, countArgs...).Scan(&page.Total); err != nil {
+	if err := tx.QueryRowContext(sctx, count, countArgs...).Scan(&page.Total); err != nil {
 		return licensing.UserPage{}, dbError(err, "counting users")
+	}
+	if err := ctx.Err(); err != nil {
+		return licensing.UserPage{}, dbError(err, "listing users")
 	}
 	// Keyset pages (After, Before, Last) start from a position in the
 	// index instead of skipping Offset rows: the cost of a page no longer
@@ -190,7 +193,7 @@ func (db *DB) Users(ctx context.Context, tenant string, customerID uuid.UUID, q 
 	if reverse {
 		order = key + ` COLLATE NOCASE DESC, u.id DESC`
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT u.id, u.display_name, u.user_principal_name `+where+
+	rows, err := tx.QueryContext(sctx, `SELECT u.id, u.display_name, u.user_principal_name `+where+
 		` ORDER BY `+order+` LIMIT ? OFFSET ?`, append(pageArgs, limit, offset)...)
 	if err != nil {
 		return licensing.UserPage{}, dbError(err, "listing users")

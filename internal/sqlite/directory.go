@@ -10,12 +10,12 @@ import (
 // Licenses returns the customer's licenses under the provider instance,
 // sorted by name then SKU id; a customer outside the tenant has none.
 func (db *DB) Licenses(ctx context.Context, tenant string, customerID, providerInstanceID uuid.UUID) ([]licensing.License, error) {
-	leave, err := db.enterRead(ctx)
+	sctx, leave, err := db.enterRead(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer leave()
-	return licenses(ctx, pooled{db.readStmts}, tenant, customerID, providerInstanceID)
+	return licenses(sctx, pooled{db.readStmts}, tenant, customerID, providerInstanceID)
 }
 
 func licenses(ctx context.Context, q queryer, tenant string, customerID, providerInstanceID uuid.UUID) ([]licensing.License, error) {
@@ -45,12 +45,12 @@ func licenses(ctx context.Context, q queryer, tenant string, customerID, provide
 
 // HeldSKUs returns the SKUs the user holds under the provider instance.
 func (db *DB) HeldSKUs(ctx context.Context, ref licensing.UserRef) (map[uuid.UUID]bool, error) {
-	leave, err := db.enterRead(ctx)
+	sctx, leave, err := db.enterRead(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer leave()
-	return heldSKUs(ctx, pooled{db.readStmts}, ref)
+	return heldSKUs(sctx, pooled{db.readStmts}, ref)
 }
 
 func heldSKUs(ctx context.Context, q queryer, ref licensing.UserRef) (map[uuid.UUID]bool, error) {

@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 
 	"github.com/google/uuid"
 
@@ -30,16 +29,24 @@ func (db *DB) Customers(ctx context.Context, q licensing.CustomerQuery) (licensi
 		dir = "DESC"
 	}
 	order := `lower(name) ` + dir + `, name ` + dir + `, id ` + dir
-	tx, err := db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	sctx, leave, err := db.enterRead(ctx)
 	if err != nil {
-		return licensing.CustomerPage{}, dbError(err, "listing customers")
+		return licensing.CustomerPage{}, err
 	}
-	defer tx.Rollback()
+	defer leave()
+	tx, err := db.beginSnapshot(sctx, "listing customers")
+	if err != nil {
+		return licensing.CustomerPage{}, err
+	}
+	defer tx.end()
 	page := licensing.CustomerPage{Items: []licensing.Customer{}}
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) `+where, args...).Scan(&page.Total); err != nil {
+	if err := tx.QueryRowContext(sctx, `SELECT count(*) `+where, args...).Scan(&page.Total); err != nil {
 		return licensing.CustomerPage{}, dbError(err, "counting customers")
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT id, name, reseller_id, reseller_name `+where+
+	if err := ctx.Err(); err != nil {
+		return licensing.CustomerPage{}, dbError(err, "listing customers")
+	}
+	rows, err := tx.QueryContext(sctx, `SELECT id, name, reseller_id, reseller_name `+where+
 		` ORDER BY `+order+` LIMIT ? OFFSET ?`, append(args, q.Page.Size, q.Page.Offset())...)
 	if err != nil {
 		return licensing.CustomerPage{}, dbError(err, "listing customers")
@@ -66,16 +73,24 @@ func (db *DB) Customers(ctx context.Context, q licensing.CustomerQuery) (licensi
 // ProviderInstances returns one page of the tenant's provider instances.
 func (db *DB) ProviderInstances(ctx context.Context, tenant string, p licensing.Page) (licensing.ProviderInstancePage, error) {
 	tenant = licensing.NormalizeTenant(tenant)
-	tx, err := db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	sctx, leave, err := db.enterRead(ctx)
 	if err != nil {
-		return licensing.ProviderInstancePage{}, dbError(err, "listing provider instances")
+		return licensing.ProviderInstancePage{}, err
 	}
-	defer tx.Rollback()
+	defer leave()
+	tx, err := db.beginSnapshot(sctx, "listing provider instances")
+	if err != nil {
+		return licensing.ProviderInstancePage{}, err
+	}
+	defer tx.end()
 	page := licensing.ProviderInstancePage{Items: []licensing.ProviderInstance{}}
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM provider_instances WHERE tenant = ?`, tenant).Scan(&page.Total); err != nil {
+	if err := tx.QueryRowContext(sctx, `SELECT count(*) FROM provider_instances WHERE tenant = ?`, tenant).Scan(&page.Total); err != nil {
 		return licensing.ProviderInstancePage{}, dbError(err, "counting provider instances")
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT `+instanceColumns+` FROM provider_instances p WHERE p.tenant = ?
+	if err := ctx.Err(); err != nil {
+		return licensing.ProviderInstancePage{}, dbError(err, "listing provider instances")
+	}
+	rows, err := tx.QueryContext(sctx, `SELECT `+instanceColumns+` FROM provider_instances p WHERE p.tenant = ?
 		ORDER BY lower(p.provider), p.provider, lower(p.name), p.name, p.id LIMIT ? OFFSET ?`, tenant, p.Size, p.Offset())
 	if err != nil {
 		return licensing.ProviderInstancePage{}, dbError(err, "listing provider instances")

@@ -34,7 +34,7 @@ const userViewQuery = `
 // p99 showed hundreds of them waiting to start). The request's deadline is
 // still checked before the statement and between rows.
 func (db *DB) UserView(ctx context.Context, ref licensing.UserRef) (licensing.UserView, error) {
-	leave, err := db.enterRead(ctx)
+	_, leave, err := db.enterRead(ctx)
 	if err != nil {
 		return licensing.UserView{}, err
 	}
