@@ -77,8 +77,15 @@ func (db *DB) AuditRecords(ctx context.Context, q licensing.AuditQuery) (licensi
 	}
 	defer tx.end()
 	var page licensing.AuditPage
-	if err := tx.QueryRowContext(sctx, `SELECT count(*) FROM (SELECT 1`+filter+` LIMIT ?)`,
-		append(args, licensing.AuditCountLimit)...).Scan(&page.Total); err != nil {
+	// Unfiltered, the capped total is the tenant's kept count (0006);
+	// filtered, the matching records are counted up to the cap.
+	count := `SELECT count(*) FROM (SELECT 1` + filter + ` LIMIT ?)`
+	countArgs := append(append([]any(nil), args...), licensing.AuditCountLimit)
+	if len(where) == 1 {
+		count = `SELECT min(coalesce((SELECT n FROM audit_counts WHERE tenant = ?), 0), ?)`
+		countArgs = []any{tenant, licensing.AuditCountLimit}
+	}
+	if err := tx.QueryRowContext(sctx, count, countArgs...).Scan(&page.Total); err != nil {
 		return licensing.AuditPage{}, dbError(err, "counting audit records")
 	}
 	if err := ctx.Err(); err != nil {

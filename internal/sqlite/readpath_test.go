@@ -2,7 +2,9 @@ package sqlite
 
 import (
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/cloudcockpit-oss/userlicenses/internal/licensing"
 	"github.com/cloudcockpit-oss/userlicenses/internal/storetest"
@@ -76,4 +78,93 @@ func TestReadPath_keptCountsAndSearchIndexFollowEveryWrite(t *testing.T) {
 	if consumed != assigned {
 		t.Errorf("kept consumed %d, counted %d", consumed, assigned)
 	}
+}
+
+// TestReadPath_auditTotalIsTheKeptCountCappedLikeTheCountedOne: the
+// unfiltered audit page reads its total from audit_counts (0006); it must
+// equal what counting gives, below the cap and above it.
+func TestReadPath_auditTotalIsTheKeptCountCappedLikeTheCountedOne(t *testing.T) {
+	ctx := t.Context()
+	db, err := Open(ctx, Config{Path: filepath.Join(t.TempDir(), "licenses.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	snap, ids := storetest.Fixture()
+	if err := db.Import(ctx, snap); err != nil {
+		t.Fatal(err)
+	}
+	ref := licensing.UserRef{Tenant: ids.Tenant, CustomerID: ids.Fabrikam, UserID: ids.Ken, ProviderInstanceID: ids.Microsoft}
+	pi := licensing.ProviderInstance{Provider: licensing.ProviderMicrosoft}
+	for _, sel := range []bool{true, false, true} {
+		if _, err := db.ApplyUserLicenses(ctx, ref, licensing.Actor{Subject: "t"},
+			licensing.Decide(pi, []licensing.Selection{{SKUID: ids.E3, Selected: sel}})); err != nil {
+			t.Fatal(err)
+		}
+	}
+	page := licensing.Page{Number: 1, Size: 10}
+	totals := func() (kept, filtered, counted int) {
+		t.Helper()
+		p, err := db.AuditRecords(ctx, licensing.AuditQuery{Scope: licensing.Scope{Tenant: ids.Tenant}, Page: page})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// A filter every record passes takes the counting path.
+		all := time.Unix(0, 0)
+		f, err := db.AuditRecords(ctx, licensing.AuditQuery{Scope: licensing.Scope{Tenant: ids.Tenant}, Page: page, Start: &all})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := db.read.QueryRowContext(ctx, `SELECT count(*) FROM audit_records WHERE tenant = ?`,
+			licensing.NormalizeTenant(ids.Tenant)).Scan(&counted); err != nil {
+			t.Fatal(err)
+		}
+		var n int
+		if err := db.read.QueryRowContext(ctx, `SELECT n FROM audit_counts WHERE tenant = ?`,
+			licensing.NormalizeTenant(ids.Tenant)).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n != counted {
+			t.Errorf("audit_counts holds %d, the tenant has %d records", n, counted)
+		}
+		return p.Total, f.Total, counted
+	}
+	kept, filtered, counted := totals()
+	if counted == 0 || kept != counted || filtered != counted {
+		t.Errorf("below the cap: kept total %d, counted total %d, records %d", kept, filtered, counted)
+	}
+	// Copy the records until there are more than the cap.
+	cols := auditColumns(t, db)
+	for n := counted; n <= licensing.AuditCountLimit; n *= 2 {
+		if _, err := db.write.ExecContext(ctx, `INSERT INTO audit_records (id, `+cols+`)
+			SELECT lower(hex(randomblob(16))), `+cols+` FROM audit_records`); err != nil {
+			t.Fatal(err)
+		}
+	}
+	kept, filtered, counted = totals()
+	if counted <= licensing.AuditCountLimit || kept != licensing.AuditCountLimit || filtered != licensing.AuditCountLimit {
+		t.Errorf("above the cap: kept total %d, counted total %d, records %d, cap %d", kept, filtered, counted, licensing.AuditCountLimit)
+	}
+}
+
+// auditColumns lists audit_records' columns but seq and id, comma-separated.
+func auditColumns(t *testing.T, db *DB) string {
+	t.Helper()
+	rows, err := db.read.QueryContext(t.Context(), `SELECT name FROM pragma_table_info('audit_records') WHERE name NOT IN ('seq', 'id')`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var cols []string
+	for rows.Next() {
+		var c string
+		if err := rows.Scan(&c); err != nil {
+			t.Fatal(err)
+		}
+		cols = append(cols, c)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return strings.Join(cols, ", ")
 }
