@@ -66,12 +66,7 @@ func (db *DB) AuditRecords(ctx context.Context, q licensing.AuditQuery) (licensi
 	}
 	filter := ` FROM audit_records WHERE ` + strings.Join(where, ` AND `)
 
-	sctx, leave, err := db.enterRead(ctx)
-	if err != nil {
-		return licensing.AuditPage{}, err
-	}
-	defer leave()
-	tx, err := db.beginSnapshot(sctx, "reading audit records")
+	sctx, tx, err := db.beginSnapshot(ctx, "reading audit records")
 	if err != nil {
 		return licensing.AuditPage{}, err
 	}

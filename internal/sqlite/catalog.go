@@ -146,12 +146,7 @@ func (db *DB) Users(ctx context.Context, tenant string, customerID uuid.UUID, q 
 	}
 	order := key + ` COLLATE NOCASE, u.id`
 	// One read transaction, so that the total and the page agree.
-	sctx, leave, err := db.enterRead(ctx)
-	if err != nil {
-		return licensing.UserPage{}, err
-	}
-	defer leave()
-	tx, err := db.beginSnapshot(sctx, "listing users")
+	sctx, tx, err := db.beginSnapshot(ctx, "listing users")
 	if err != nil {
 		return licensing.UserPage{}, err
 	}

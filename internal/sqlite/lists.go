@@ -29,12 +29,7 @@ func (db *DB) Customers(ctx context.Context, q licensing.CustomerQuery) (licensi
 		dir = "DESC"
 	}
 	order := `lower(name) ` + dir + `, name ` + dir + `, id ` + dir
-	sctx, leave, err := db.enterRead(ctx)
-	if err != nil {
-		return licensing.CustomerPage{}, err
-	}
-	defer leave()
-	tx, err := db.beginSnapshot(sctx, "listing customers")
+	sctx, tx, err := db.beginSnapshot(ctx, "listing customers")
 	if err != nil {
 		return licensing.CustomerPage{}, err
 	}
@@ -73,12 +68,7 @@ func (db *DB) Customers(ctx context.Context, q licensing.CustomerQuery) (licensi
 // ProviderInstances returns one page of the tenant's provider instances.
 func (db *DB) ProviderInstances(ctx context.Context, tenant string, p licensing.Page) (licensing.ProviderInstancePage, error) {
 	tenant = licensing.NormalizeTenant(tenant)
-	sctx, leave, err := db.enterRead(ctx)
-	if err != nil {
-		return licensing.ProviderInstancePage{}, err
-	}
-	defer leave()
-	tx, err := db.beginSnapshot(sctx, "listing provider instances")
+	sctx, tx, err := db.beginSnapshot(ctx, "listing provider instances")
 	if err != nil {
 		return licensing.ProviderInstancePage{}, err
 	}

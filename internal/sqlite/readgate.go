@@ -37,28 +37,40 @@ func (db *DB) enterRead(ctx context.Context) (context.Context, func(), error) {
 func (db *DB) leaveRead() { <-db.readGate }
 
 // snapshot is one read connection inside BEGIN … ROLLBACK, so that a page
-// and its total read the same state. It is a plain connection rather than
-// a *sql.Tx: database/sql gives every Tx a cancelable context of its own,
-// and with it a goroutine for the Tx and one more per result set (see
-// enterRead for why that matters).
-type snapshot struct{ *sql.Conn }
+// and its total read the same state, holding a reader's place. It is a
+// plain connection rather than a *sql.Tx: database/sql gives every Tx a
+// cancelable context of its own, and with it a goroutine for the Tx and one
+// more per result set (see enterRead for why that matters).
+type snapshot struct {
+	*sql.Conn
+	leave func()
+}
 
-// beginSnapshot starts a snapshot under ctx, enterRead's context.
-func (db *DB) beginSnapshot(ctx context.Context, what string) (snapshot, error) {
-	c, err := db.read.Conn(ctx)
+// beginSnapshot enters the readers (enterRead) and starts a snapshot; its
+// statements run under the context it returns.
+func (db *DB) beginSnapshot(ctx context.Context, what string) (context.Context, snapshot, error) {
+	sctx, leave, err := db.enterRead(ctx)
 	if err != nil {
-		return snapshot{}, dbError(err, what)
+		return nil, snapshot{}, err
 	}
-	if _, err := c.ExecContext(ctx, `BEGIN`); err != nil {
+	c, err := db.read.Conn(sctx)
+	if err != nil {
+		leave()
+		return nil, snapshot{}, dbError(err, what)
+	}
+	if _, err := c.ExecContext(sctx, `BEGIN`); err != nil {
 		discard(c)
-		return snapshot{}, dbError(err, what)
+		leave()
+		return nil, snapshot{}, dbError(err, what)
 	}
-	return snapshot{c}, nil
+	return sctx, snapshot{c, leave}, nil
 }
 
 // end gives the connection back outside any transaction, or, when the
-// rollback fails, closes it so that no later reader finds it inside one.
+// rollback fails, closes it so that no later reader finds it inside one;
+// then it gives the reader's place back.
 func (s snapshot) end() {
+	defer s.leave()
 	if _, err := s.ExecContext(context.Background(), `ROLLBACK`); err != nil {
 		discard(s.Conn)
 		return
