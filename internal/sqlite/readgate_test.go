@@ -3,12 +3,10 @@ package sqlite
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"runtime/metrics"
 	"testing"
 
 	"github.com/cloudcockpit-oss/userlicenses/internal/licensing"
-	"github.com/cloudcockpit-oss/userlicenses/internal/storetest"
 )
 
 // goroutinesCreated is the process's count of goroutines started so far.
@@ -31,15 +29,7 @@ func goroutinesCreated(t *testing.T) uint64 {
 // parallel, so nothing else starts goroutines meanwhile; the bound leaves
 // room for the runtime's own.
 func TestReads_startNoGoroutinePerStatement(t *testing.T) {
-	db, err := Open(t.Context(), Config{Path: filepath.Join(t.TempDir(), "licenses.db")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	snap, ids := storetest.Fixture()
-	if err := db.Import(t.Context(), snap); err != nil {
-		t.Fatal(err)
-	}
+	db, ids := openFixture(t)
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	ref := licensing.UserRef{Tenant: ids.Tenant, CustomerID: ids.Fabrikam, UserID: ids.Ken, ProviderInstanceID: ids.Microsoft}
@@ -98,15 +88,7 @@ func TestReads_startNoGoroutinePerStatement(t *testing.T) {
 // TestReads_honourACanceledRequest: the statements cannot be canceled,
 // but a request that has gone is still not served.
 func TestReads_honourACanceledRequest(t *testing.T) {
-	db, err := Open(t.Context(), Config{Path: filepath.Join(t.TempDir(), "licenses.db")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	snap, ids := storetest.Fixture()
-	if err := db.Import(t.Context(), snap); err != nil {
-		t.Fatal(err)
-	}
+	db, ids := openFixture(t)
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
 	page := licensing.Page{Number: 1, Size: 10}

@@ -15,15 +15,8 @@ import (
 // renames a user and updates that assign and remove must leave them equal
 // to what counting and scanning give.
 func TestReadPath_keptCountsAndSearchIndexFollowEveryWrite(t *testing.T) {
-	db, err := Open(t.Context(), Config{Path: filepath.Join(t.TempDir(), "licenses.db")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	snap, ids := storetest.Fixture()
-	if err := db.Import(t.Context(), snap); err != nil {
-		t.Fatal(err)
-	}
+	db, ids := openFixture(t)
+	snap, _ := storetest.Fixture()
 	// Rename Ada and import again.
 	for ti := range snap.Tenants {
 		for ci := range snap.Tenants[ti].Customers {
@@ -38,14 +31,7 @@ func TestReadPath_keptCountsAndSearchIndexFollowEveryWrite(t *testing.T) {
 	if err := db.Import(t.Context(), snap); err != nil {
 		t.Fatal(err)
 	}
-	ref := licensing.UserRef{Tenant: ids.Tenant, CustomerID: ids.Fabrikam, UserID: ids.Ken, ProviderInstanceID: ids.Microsoft}
-	pi := licensing.ProviderInstance{Provider: licensing.ProviderMicrosoft}
-	for _, sel := range []bool{true, false, true} {
-		if _, err := db.ApplyUserLicenses(t.Context(), ref, licensing.Actor{Subject: "t"},
-			licensing.Decide(pi, []licensing.Selection{{SKUID: ids.E3, Selected: sel}})); err != nil {
-			t.Fatal(err)
-		}
-	}
+	assignRemoveAssign(t, db, ids)
 	list := func(search string) licensing.UserPage {
 		t.Helper()
 		p, err := db.Users(t.Context(), ids.Tenant, ids.Fabrikam, licensing.UserQuery{Page: licensing.Page{Number: 1, Size: 100}, Search: search})
@@ -85,23 +71,8 @@ func TestReadPath_keptCountsAndSearchIndexFollowEveryWrite(t *testing.T) {
 // equal what counting gives, below the cap and above it.
 func TestReadPath_auditTotalIsTheKeptCountCappedLikeTheCountedOne(t *testing.T) {
 	ctx := t.Context()
-	db, err := Open(ctx, Config{Path: filepath.Join(t.TempDir(), "licenses.db")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	snap, ids := storetest.Fixture()
-	if err := db.Import(ctx, snap); err != nil {
-		t.Fatal(err)
-	}
-	ref := licensing.UserRef{Tenant: ids.Tenant, CustomerID: ids.Fabrikam, UserID: ids.Ken, ProviderInstanceID: ids.Microsoft}
-	pi := licensing.ProviderInstance{Provider: licensing.ProviderMicrosoft}
-	for _, sel := range []bool{true, false, true} {
-		if _, err := db.ApplyUserLicenses(ctx, ref, licensing.Actor{Subject: "t"},
-			licensing.Decide(pi, []licensing.Selection{{SKUID: ids.E3, Selected: sel}})); err != nil {
-			t.Fatal(err)
-		}
-	}
+	db, ids := openFixture(t)
+	assignRemoveAssign(t, db, ids)
 	page := licensing.Page{Number: 1, Size: 10}
 	totals := func() (kept, filtered, counted int) {
 		t.Helper()
@@ -167,4 +138,34 @@ func auditColumns(t *testing.T, db *DB) string {
 		t.Fatal(err)
 	}
 	return strings.Join(cols, ", ")
+}
+
+// openFixture opens a new database holding storetest's fixture; it is
+// closed when the test ends.
+func openFixture(t *testing.T) (*DB, storetest.FixtureIDs) {
+	t.Helper()
+	db, err := Open(t.Context(), Config{Path: filepath.Join(t.TempDir(), "licenses.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	snap, ids := storetest.Fixture()
+	if err := db.Import(t.Context(), snap); err != nil {
+		t.Fatal(err)
+	}
+	return db, ids
+}
+
+// assignRemoveAssign assigns Ken an E3, removes it and assigns it again:
+// three updates, each writing seats and audit records.
+func assignRemoveAssign(t *testing.T, db *DB, ids storetest.FixtureIDs) {
+	t.Helper()
+	ref := licensing.UserRef{Tenant: ids.Tenant, CustomerID: ids.Fabrikam, UserID: ids.Ken, ProviderInstanceID: ids.Microsoft}
+	pi := licensing.ProviderInstance{Provider: licensing.ProviderMicrosoft}
+	for _, sel := range []bool{true, false, true} {
+		if _, err := db.ApplyUserLicenses(t.Context(), ref, licensing.Actor{Subject: "t"},
+			licensing.Decide(pi, []licensing.Selection{{SKUID: ids.E3, Selected: sel}})); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
