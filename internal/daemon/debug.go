@@ -95,6 +95,9 @@ func instrument(store licensing.Store) *metrics.Metrics {
 	if s, ok := store.(interface{ Pool() *pgxpool.Pool }); ok {
 		mx.AddPgxPool("postgres", s.Pool())
 	}
+	if s, ok := store.(interface{ ViewCacheLookups() (uint64, uint64) }); ok {
+		mx.AddViewCache("sqlite", s.ViewCacheLookups)
+	}
 	if s, ok := store.(interface {
 		ObserveBatches(func(int, time.Duration))
 	}); ok {

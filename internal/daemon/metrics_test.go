@@ -43,6 +43,11 @@ func TestMetrics_servedOnTheirOwnAddressOnly(t *testing.T) {
 		licensing.Decide(licensing.ProviderInstance{Provider: licensing.ProviderMicrosoft}, []licensing.Selection{{SKUID: ids.E3, Selected: true}})); err != nil {
 		t.Fatal(err)
 	}
+	for range 2 { // the first reads the database, the second is served from the cache
+		if _, err := m.Store.UserView(t.Context(), ref); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if code, _ := get(t, m.URL()+"/healthz"); code != http.StatusOK {
 		t.Fatalf("/healthz: %d", code)
 	}
@@ -73,6 +78,8 @@ func TestMetrics_servedOnTheirOwnAddressOnly(t *testing.T) {
 		`go_sql_in_use_connections{db_name="sqlite-write"}`,
 		`licenses_group_commit_batch_size_count{store="sqlite"} 1`,
 		`licenses_group_commit_duration_seconds_count{store="sqlite"} 1`,
+		`licenses_view_cache_lookups_total{result="hit",store="sqlite"} 1`,
+		`licenses_view_cache_lookups_total{result="miss",store="sqlite"} 1`,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("/metrics lacks %s", want)

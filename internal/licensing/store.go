@@ -2,6 +2,7 @@ package licensing
 
 import (
 	"context"
+	"maps"
 
 	"github.com/google/uuid"
 )
@@ -44,6 +45,31 @@ type UserView struct {
 	// Seats are what Licenses and HeldSKUs would return (empty unless
 	// the instance is local and the user exists).
 	Seats Seats
+}
+
+// Clone returns a copy of v sharing no memory with it, for a store that
+// keeps views: what it hands out may be changed by the caller.
+func (v UserView) Clone() UserView {
+	c := v
+	if v.Customer.ResellerID != nil {
+		id := *v.Customer.ResellerID
+		c.Customer.ResellerID = &id
+	}
+	if v.Instance != nil {
+		pi := *v.Instance
+		if pi.Graph != nil {
+			g := *pi.Graph
+			pi.Graph = &g
+		}
+		c.Instance = &pi
+	}
+	if v.Seats.Licenses != nil {
+		c.Seats.Licenses = append(make([]License, 0, len(v.Seats.Licenses)), v.Seats.Licenses...)
+	}
+	if v.Seats.Held != nil {
+		c.Seats.Held = maps.Clone(v.Seats.Held)
+	}
+	return c
 }
 
 // Directory is where seats and assignments live: the embedded store today,

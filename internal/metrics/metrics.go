@@ -115,6 +115,24 @@ func (m *Metrics) GraphObserver() func(op string, status, attempt int, took time
 	}
 }
 
+// AddViewCache exports a store's counts of user views served from its
+// cache and read from the database.
+func (m *Metrics) AddViewCache(store string, lookups func() (hits, misses uint64)) {
+	for _, result := range []string{"hit", "miss"} {
+		m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name:        "licenses_view_cache_lookups_total",
+			Help:        "Reads of a user's licenses view (GET of a user's licenses, deciding a PATCH), by store and whether the cache served it.",
+			ConstLabels: prometheus.Labels{"store": store, "result": result},
+		}, func() float64 {
+			h, mi := lookups()
+			if result == "hit" {
+				return float64(h)
+			}
+			return float64(mi)
+		}))
+	}
+}
+
 // AddSQLPool exports a database/sql pool's use and waits
 // (go_sql_* with db_name=name).
 func (m *Metrics) AddSQLPool(name string, db *sql.DB) {

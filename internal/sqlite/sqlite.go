@@ -54,6 +54,8 @@ type DB struct {
 	read  *sql.DB // query_only connections
 	// readStmts and writeStmts prepare the fixed queries once per pool.
 	readStmts, writeStmts *stmtCache
+	// views keeps users' views between changes (viewcache.go).
+	views *viewCache
 	// readGate admits as many readers as the read pool has connections,
 	// first come first served (readgate.go).
 	readGate chan struct{}
@@ -114,6 +116,13 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	db.read.SetMaxOpenConns(n)
 	db.read.SetMaxIdleConns(n)
 	db.readGate = make(chan struct{}, n)
+	watch, err := sql.Open("sqlite", dsn(cfg.Path, append(common, "_pragma=query_only(1)")))
+	if err != nil {
+		db.read.Close()
+		db.write.Close()
+		return nil, dbError(err, "opening "+cfg.Path)
+	}
+	db.views = newViewCache(watch, viewCacheEntries)
 	db.readStmts, db.writeStmts = newStmtCache(db.read), newStmtCache(db.write)
 	db.startWriter()
 	return db, nil
@@ -133,7 +142,7 @@ func (db *DB) Close() error {
 	db.closeOnce.Do(db.stopWriter)
 	db.readStmts.close()
 	db.writeStmts.close()
-	return errors.Join(db.read.Close(), db.write.Close())
+	return errors.Join(db.views.close(), db.read.Close(), db.write.Close())
 }
 
 // Ready reports whether the database answers and carries the schema this
@@ -183,6 +192,10 @@ func dbError(err error, what string) error {
 func (db *DB) Pools() map[string]*sql.DB {
 	return map[string]*sql.DB{"sqlite-read": db.read, "sqlite-write": db.write}
 }
+
+// ViewCacheLookups returns how many reads of a user's view were served
+// from the cache and how many read the database.
+func (db *DB) ViewCacheLookups() (hits, misses uint64) { return db.views.lookups() }
 
 // ObserveBatches sets the function told each group-commit batch's size
 // and time; call it before serving.
