@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"runtime"
 	"sync"
 
 	"github.com/cloudcockpit-oss/userlicenses/internal/licensing"
@@ -31,18 +32,37 @@ const viewCacheEntries = 10_000
 // whichever connection or process made it. Entries are keyed by the whole
 // UserRef, tenant included, exactly what the view's statement filters on,
 // so a view is only ever served to the lookup that would have read it.
+//
+// Requests arriving together share one question: the first to arrive asks
+// after yielding once (as the group-commit writer does), and those that
+// arrived before the question was put wait for its answer, which is as
+// fresh for them as one of their own. Asked by every request, the question
+// was 14 % of a GET's CPU at 64 connections.
 type viewCache struct {
 	watch *sql.DB // one connection, only for data_version
 
-	mu      sync.Mutex
+	// asking is held while data_version is asked; it guards the three
+	// fields below.
+	asking  sync.Mutex
 	conn    *sql.Conn // nil until asked, and again after a failure
 	stmt    *sql.Stmt // PRAGMA data_version, prepared on conn
 	version int64     // what conn last answered
+
+	mu      sync.Mutex
+	next    *question // the question lookups arriving now will share
 	gen     uint64
-	entries map[viewKey]cachedView
+	entries map[viewKey]cachedView // only views of generation gen
 	max     int
 	// Lookups that served a view, and that did not (for /metrics).
 	hits, misses uint64
+}
+
+// question is one asking of data_version, shared by the lookups that
+// arrived before it was put.
+type question struct {
+	answered chan struct{}
+	gen      uint64 // the generation current when it was answered
+	ok       bool   // false: the database could not be asked
 }
 
 type viewKey struct {
@@ -71,19 +91,53 @@ func newViewCache(watch *sql.DB, max int) *viewCache {
 // read in it. ok is false when the database could not be asked; then
 // nothing may be cached or served.
 func (c *viewCache) lookup(ref licensing.UserRef) (gen uint64, v licensing.UserView, hit, ok bool) {
+	gen, ok = c.current()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if !c.check() {
+	if !ok {
 		c.misses++
 		return 0, licensing.UserView{}, false, false
 	}
-	e, found := c.entries[keyOf(ref)]
-	if found && e.gen == c.gen {
+	if e, found := c.entries[keyOf(ref)]; found && e.gen == gen {
 		c.hits++
-		return c.gen, e.view.Clone(), true, true
+		return gen, e.view.Clone(), true, true
 	}
 	c.misses++
-	return c.gen, licensing.UserView{}, false, true
+	return gen, licensing.UserView{}, false, true
+}
+
+// current returns the generation established by a question put after the
+// call began: a shared one not put yet, or its own.
+func (c *viewCache) current() (uint64, bool) {
+	c.mu.Lock()
+	if q := c.next; q != nil {
+		c.mu.Unlock()
+		<-q.answered
+		return q.gen, q.ok
+	}
+	q := &question{answered: make(chan struct{})}
+	c.next = q
+	c.mu.Unlock()
+	runtime.Gosched() // let the requests already running reach here and share q
+
+	c.asking.Lock()
+	c.mu.Lock()
+	c.next = nil // put now: later lookups need a later question
+	c.mu.Unlock()
+	v, fresh, err := c.ask()
+	c.mu.Lock()
+	switch {
+	case err != nil:
+		c.newGeneration()
+	case fresh || v != c.version:
+		c.version = v
+		c.newGeneration()
+	}
+	q.gen, q.ok = c.gen, err == nil
+	c.mu.Unlock()
+	c.asking.Unlock()
+	close(q.answered)
+	return q.gen, q.ok
 }
 
 // lookups returns the counts of lookups that served a view and that did not.
@@ -110,56 +164,51 @@ func (c *viewCache) put(gen uint64, ref licensing.UserRef, v licensing.UserView)
 	c.entries[keyOf(ref)] = cachedView{gen, v.Clone()}
 }
 
-// check asks data_version and starts a new generation when it changed. A
-// new connection's data_version is no baseline (it is per connection), so
-// the first answer on one starts a generation too. Call with mu held.
-func (c *viewCache) check() bool {
+// ask returns data_version, and whether it came from a new connection:
+// data_version is per connection, so a new one's first answer is no
+// baseline. A failure forgets the connection. Call with asking held.
+func (c *viewCache) ask() (v int64, fresh bool, err error) {
 	ctx := context.Background() // a cancelable one costs a goroutine per statement (readgate.go)
-	fresh := false
 	if c.conn == nil {
 		conn, err := c.watch.Conn(ctx)
 		if err != nil {
-			c.newGeneration()
-			return false
+			return 0, false, err
 		}
 		stmt, err := conn.PrepareContext(ctx, `PRAGMA data_version`)
 		if err != nil {
 			discard(conn)
-			c.newGeneration()
-			return false
+			return 0, false, err
 		}
 		c.conn, c.stmt, fresh = conn, stmt, true
 	}
-	var v int64
 	if err := c.stmt.QueryRowContext(ctx).Scan(&v); err != nil {
-		c.drop()
-		return false
+		c.forget()
+		return 0, false, err
 	}
-	if fresh || v != c.version {
-		c.version = v
-		c.newGeneration()
-	}
-	return true
+	return v, fresh, nil
 }
 
+// newGeneration drops every view; call with mu held.
 func (c *viewCache) newGeneration() {
 	c.gen++
 	clear(c.entries)
 }
 
-// drop forgets the connection after a failure, and every view with it.
-func (c *viewCache) drop() {
+// forget drops the connection; call with asking held.
+func (c *viewCache) forget() {
 	if c.conn != nil {
 		c.stmt.Close()
 		discard(c.conn)
 		c.conn, c.stmt = nil, nil
 	}
-	c.newGeneration()
 }
 
 func (c *viewCache) close() error {
+	c.asking.Lock()
+	defer c.asking.Unlock()
+	c.forget()
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.drop()
+	c.newGeneration()
+	c.mu.Unlock()
 	return c.watch.Close()
 }

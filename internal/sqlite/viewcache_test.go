@@ -274,10 +274,10 @@ func TestViewCache_bounded(t *testing.T) {
 func TestViewCache_unaskableServesNothing(t *testing.T) {
 	db, ids := openFixture(t)
 	viewOf(t, db, kenRef(ids))
-	db.views.mu.Lock()
-	db.views.drop()
+	db.views.asking.Lock()
+	db.views.forget()
 	err := db.views.watch.Close()
-	db.views.mu.Unlock()
+	db.views.asking.Unlock()
 	if err != nil {
 		t.Fatal(err)
 	}
