@@ -97,17 +97,19 @@ func (db *DB) Users(ctx context.Context, tenant string, customerID uuid.UUID, q 
 	var page licensing.UserPage
 	err := db.retry(ctx, func(ctx context.Context) error {
 		page = licensing.UserPage{Items: []licensing.User{}}
-		// The total and the page from one snapshot, so that they agree
-		// (and Last knows the last page's size).
+		if !q.Last || q.Page.Size <= 0 {
+			// One statement reads the total and the page, so they agree.
+			return db.usersPage(ctx, db.pool, &page, tenant, customerID, q, key, order, pattern)
+		}
+		// The last page's size depends on the total: the two are read in
+		// one snapshot, in two statements.
 		tx, err := db.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 		if err != nil {
 			return err
 		}
 		defer tx.Rollback(context.WithoutCancel(ctx))
 		if pattern != "" {
-			// A generic plan cannot know how selective the pattern is
-			// and scanned the customer's users (7 searches/s at 100k);
-			// planned for the pattern, the trigram indexes serve it.
+			// See searchPlan.
 			if _, err := tx.Exec(ctx, `SET LOCAL plan_cache_mode = force_custom_plan`); err != nil {
 				return err
 			}
@@ -120,10 +122,19 @@ func (db *DB) Users(ctx context.Context, tenant string, customerID uuid.UUID, q 
 	return page, nil
 }
 
-// usersPage reads one page. Keyset pages (After, Before, Last) start from
-// a position in the (customer, key, id) index instead of skipping OFFSET
-// rows, so a page costs the same at any depth; backwards reads the index
-// in reverse.
+// searchPlan makes a search statement planned for its pattern: a generic
+// plan cannot know how selective the pattern is and scanned the customer's
+// users (7 searches/s at 100k); planned for the pattern, the trigram
+// indexes serve it. An unnamed statement is planned with its parameters.
+const searchPlan = pgx.QueryExecModeExec
+
+// usersPage reads one page and the total. Keyset pages (After, Before,
+// Last) start from a position in the (customer, key, id) index instead of
+// skipping OFFSET rows, so a page costs the same at any depth; backwards
+// reads the index in reverse. Except for Last, whose size depends on the
+// total, the total and the page are one statement (one round trip, and
+// with a search one evaluation of the matches instead of two: the count
+// and the page each ran them).
 func (db *DB) usersPage(ctx context.Context, q querier, page *licensing.UserPage, tenant string, customerID uuid.UUID,
 	uq licensing.UserQuery, key, order, pattern string) error {
 	limit, offset := pageBounds(uq.Page)
@@ -146,13 +157,16 @@ func (db *DB) usersPage(ctx context.Context, q querier, page *licensing.UserPage
 	}
 	countSQL := `SELECT coalesce((SELECT user_count FROM customers WHERE id = $1 AND tenant = $2), 0)`
 	if pattern != "" {
-		countSQL = with + `SELECT count(*) FROM m`
+		countSQL = `SELECT count(*) FROM m`
 	}
-	var total int64
-	if err := q.QueryRow(ctx, countSQL, args...).Scan(&total); err != nil {
-		return err
+	last := uq.Last && uq.Page.Size > 0
+	if last {
+		var total int64
+		if err := q.QueryRow(ctx, with+countSQL, args...).Scan(&total); err != nil {
+			return err
+		}
+		page.Total = int(total)
 	}
-	page.Total = int(total)
 	reverse := false
 	n := len(args)
 	switch {
@@ -164,7 +178,7 @@ func (db *DB) usersPage(ctx context.Context, q querier, page *licensing.UserPage
 		filter += fmt.Sprintf(` AND (%s COLLATE "C", u.id) < ($%d, $%d)`, key, n+1, n+2)
 		args = append(args, uq.Before.Key, uq.Before.ID)
 		offset, reverse = 0, true
-	case uq.Last && uq.Page.Size > 0:
+	case last:
 		page.Number = max(1, (page.Total+uq.Page.Size-1)/uq.Page.Size)
 		l := int64(page.Total - (page.Number-1)*uq.Page.Size)
 		limit, offset, reverse = &l, 0, true
@@ -173,17 +187,38 @@ func (db *DB) usersPage(ctx context.Context, q querier, page *licensing.UserPage
 		order = key + ` COLLATE "C" DESC, u.id DESC`
 	}
 	n = len(args)
-	rows, err := q.Query(ctx, fmt.Sprintf(`%s
-		SELECT u.id, u.display_name, u.user_principal_name
+	pageSQL := fmt.Sprintf(`SELECT u.id, u.display_name, u.user_principal_name
 		FROM %s AND %s
 		ORDER BY %s
-		LIMIT $%d OFFSET $%d`, with, from, filter, order, n+1, n+2), append(args, limit, offset)...)
+		LIMIT $%d OFFSET $%d`, from, filter, order, n+1, n+2)
+	args = append(args, limit, offset)
+	if last {
+		pageSQL = with + `SELECT NULL::bigint, u.* FROM (` + pageSQL + `) u ORDER BY ` + order
+	} else {
+		// One row with the total and NULLs when the page is empty.
+		pageSQL = fmt.Sprintf(`%sSELECT t.total, u.id, u.display_name, u.user_principal_name
+		FROM (%s) t(total) LEFT JOIN LATERAL (%s) u ON TRUE
+		ORDER BY %s`, with, countSQL, pageSQL, order)
+	}
+	if pattern != "" {
+		args = append([]any{searchPlan}, args...)
+	}
+	rows, err := q.Query(ctx, pageSQL, args...)
 	if err != nil {
 		return err
 	}
-	var u licensing.User
-	if _, err := pgx.ForEachRow(rows, []any{&u.ID, &u.DisplayName, &u.UserPrincipalName}, func() error {
-		page.Items = append(page.Items, u)
+	var (
+		total     *int64
+		id        uuid.NullUUID
+		name, upn *string
+	)
+	if _, err := pgx.ForEachRow(rows, []any{&total, &id, &name, &upn}, func() error {
+		if total != nil {
+			page.Total = int(*total)
+		}
+		if id.Valid {
+			page.Items = append(page.Items, licensing.User{ID: id.UUID, DisplayName: *name, UserPrincipalName: *upn})
+		}
 		return nil
 	}); err != nil {
 		return err
