@@ -192,12 +192,17 @@ func TestViewCache_noAcknowledgedWriteIsHidden(t *testing.T) {
 func TestViewCache_keysTenantAndInstance(t *testing.T) {
 	db, ids := openFixture(t)
 	ada := licensing.UserRef{Tenant: ids.Tenant, CustomerID: ids.Fabrikam, UserID: ids.Ada, ProviderInstanceID: ids.Microsoft}
-	viewOf(t, db, ada)
-
-	other := ada
-	other.Tenant = ids.OtherTenant
-	if _, err := db.UserView(t.Context(), other); licensing.ErrorCode(err) != licensing.NotFound {
-		t.Errorf("Fabrikam's cached view asked under %s: %v; want NotFound", ids.OtherTenant, err)
+	wendy := licensing.UserRef{Tenant: ids.OtherTenant, CustomerID: ids.Woodgrove, UserID: ids.Wendy, ProviderInstanceID: ids.OtherMicrosoft}
+	for _, c := range []struct {
+		cached licensing.UserRef
+		under  string
+	}{{ada, ids.OtherTenant}, {wendy, ids.Tenant}} {
+		viewOf(t, db, c.cached)
+		asked := c.cached
+		asked.Tenant = c.under
+		if _, err := db.UserView(t.Context(), asked); licensing.ErrorCode(err) != licensing.NotFound {
+			t.Errorf("the cached view of %s's customer %s asked under %s: %v; want NotFound", c.cached.Tenant, c.cached.CustomerID, c.under, err)
+		}
 	}
 	aws := ada
 	aws.ProviderInstanceID = ids.AWS
@@ -207,14 +212,6 @@ func TestViewCache_keysTenantAndInstance(t *testing.T) {
 	}
 	if v.Instance == nil || v.Instance.ID != ids.AWS {
 		t.Errorf("Ada under AWS served %+v", v.Instance)
-	}
-
-	wendy := licensing.UserRef{Tenant: ids.OtherTenant, CustomerID: ids.Woodgrove, UserID: ids.Wendy, ProviderInstanceID: ids.OtherMicrosoft}
-	viewOf(t, db, wendy)
-	stranger := wendy
-	stranger.Tenant = ids.Tenant
-	if _, err := db.UserView(t.Context(), stranger); licensing.ErrorCode(err) != licensing.NotFound {
-		t.Errorf("Woodgrove's cached view asked under %s: %v; want NotFound", ids.Tenant, err)
 	}
 
 	upper := ada
