@@ -17,7 +17,8 @@ import (
 // partition the records. Every filter is served by an index (see
 // 0002_audit_trail.sql); the name filters first find the matching ids
 // among the recorded names. The total is counted up to
-// licensing.AuditCountLimit.
+// licensing.AuditCountLimit, or without filters is the kept count capped
+// at it.
 func (db *DB) AuditRecords(ctx context.Context, q licensing.AuditQuery) (licensing.AuditPage, error) {
 	tenant := licensing.NormalizeTenant(q.Scope.Tenant)
 	var (
@@ -84,14 +85,25 @@ func (db *DB) AuditRecords(ctx context.Context, q licensing.AuditQuery) (licensi
 		LIMIT $%d OFFSET $%d`, cond, len(args)+1, len(args)+2)
 	count := fmt.Sprintf(`SELECT count(*) FROM (SELECT 1 FROM audit_records WHERE %s LIMIT $%d) capped`, cond, len(args)+1)
 	countArgs := append(append([]any{}, args...), licensing.AuditCountLimit)
+	if len(where) == 1 {
+		// Unfiltered, the capped total is the tenant's kept count (0006).
+		count = `SELECT least(coalesce(sum(n), 0), $2) FROM audit_counts WHERE tenant = $1`
+		countArgs = []any{tenant, licensing.AuditCountLimit}
+	}
 
 	var page licensing.AuditPage
 	err := db.retry(ctx, func(ctx context.Context) error {
 		page = licensing.AuditPage{Items: []licensing.AuditRecord{}}
-		if err := db.pool.QueryRow(ctx, count, countArgs...).Scan(&page.Total); err != nil {
+		// The count and the page in one round trip.
+		b := &pgx.Batch{}
+		b.Queue(count, countArgs...)
+		b.Queue(list, pageArgs...)
+		br := db.pool.SendBatch(ctx, b)
+		defer br.Close()
+		if err := br.QueryRow().Scan(&page.Total); err != nil {
 			return err
 		}
-		rows, err := db.pool.Query(ctx, list, pageArgs...)
+		rows, err := br.Query()
 		if err != nil {
 			return err
 		}

@@ -88,13 +88,15 @@ func (e *decisionError) Unwrap() error { return e.err }
 // updates in one commit this way; a refused update is rolled back to sp
 // alone, so that it does not spoil the others, and its refusal comes back
 // wrapped (errors.As/Unwrap reach it). Any other error leaves tx to be
-// rolled back by the caller. The row locks are held until tx ends.
+// rolled back by the caller. The row locks are held until tx ends. The
+// update's audit records are returned, not written: the caller writes a
+// batch's records together (queueAudit).
 //
 // The writer was bound by round trips: six per update before (savepoint,
 // lookup, lock, SKUs, writes, release), so a single replica committed
 // about 230 updates/s at 16 connections while PostgreSQL sat idle.
 func (db *DB) applyInTx(ctx context.Context, tx pgx.Tx, sp string, ref licensing.UserRef, actor licensing.Actor,
-	decide func(licensing.Seats) ([]licensing.Change, error)) ([]licensing.Change, error) {
+	decide func(licensing.Seats) ([]licensing.Change, error)) ([]licensing.Change, []licensing.AuditRecord, error) {
 	var reads pgx.Batch
 	reads.Queue(`SAVEPOINT ` + sp)
 	queueLookupUser(&reads, ref)
@@ -145,20 +147,21 @@ func (db *DB) applyInTx(ctx context.Context, tx pgx.Tx, sp string, ref licensing
 		return c, licenses, held, lookupErr, err
 	}()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	changes, err := db.decideLocked(lookupErr, licensing.Seats{Licenses: licenses, Held: held}, decide)
 	if err != nil || len(changes) == 0 {
 		if _, ok := refusal(err); ok || err == nil {
 			// Nothing of it is to be written: undo its locks and reads.
 			if _, rerr := tx.Exec(ctx, `ROLLBACK TO SAVEPOINT `+sp+`; RELEASE SAVEPOINT `+sp); rerr != nil {
-				return nil, rerr
+				return nil, nil, rerr
 			}
 		}
-		return changes, err
+		return changes, nil, err
 	}
 	now := db.now().UTC().Truncate(time.Microsecond) // what timestamptz keeps
 	var batch pgx.Batch
+	records := make([]licensing.AuditRecord, 0, len(changes))
 	for _, ch := range changes {
 		if ch.Assign {
 			batch.Queue(`INSERT INTO assignments (customer_id, provider_instance_id, sku_id, user_id)
@@ -168,21 +171,19 @@ func (db *DB) applyInTx(ctx context.Context, tx pgx.Tx, sp string, ref licensing
 				WHERE customer_id = $1 AND provider_instance_id = $2 AND sku_id = $3 AND user_id = $4`,
 				ref.CustomerID, ref.ProviderInstanceID, ch.SKUID, ref.UserID)
 		}
-		if err := queueAudit(&batch, licensing.AuditRecord{
+		records = append(records, licensing.AuditRecord{
 			CreatedAt: now, Tenant: ref.Tenant, Actor: actor.Subject, CorrelationID: actor.CorrelationID,
 			Operation: ch.Operation(), Status: licensing.StatusSucceeded,
 			CustomerID: ref.CustomerID, CustomerName: c.Name, ResellerID: c.ResellerID, ResellerName: c.ResellerName,
 			UserID: ref.UserID, ProviderInstanceID: ref.ProviderInstanceID, SKUID: ch.SKUID, SKUName: ch.SKUName,
-		}); err != nil {
-			return nil, err
-		}
+		})
 	}
 	batch.Queue(`RELEASE SAVEPOINT ` + sp)
 	// One round trip for all the writes of the update.
 	if err := tx.SendBatch(ctx, &batch).Close(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return changes, nil
+	return changes, records, nil
 }
 
 // decideLocked decides on the locked seats: a NotFound from the lookup

@@ -86,12 +86,13 @@ func (db *DB) commitBatch(batch []*update) {
 	defer cancel()
 	outcomes := make([]result, len(batch))
 	err := db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		var records []licensing.AuditRecord // of the updates applied
 		for i, u := range batch {
 			if err := u.ctx.Err(); err != nil {
 				outcomes[i] = result{nil, classify(err, "wait to update the user's licenses")}
 				continue
 			}
-			changes, err := db.applyOne(ctx, tx, fmt.Sprintf("u%d", i), u)
+			changes, rs, err := db.applyOne(ctx, tx, fmt.Sprintf("u%d", i), u)
 			if err != nil {
 				if answer, ok := refusal(err); ok {
 					outcomes[i] = result{nil, answer} // rolled back to its savepoint
@@ -99,9 +100,15 @@ func (db *DB) commitBatch(batch []*update) {
 				}
 				return err // the attempt fails whole and may be retried
 			}
+			records = append(records, rs...)
 			outcomes[i] = result{changes, nil}
 		}
-		return nil
+		// The batch's audit records in one statement, before the commit.
+		var b pgx.Batch
+		if err := queueAudit(&b, records); err != nil || b.Len() == 0 {
+			return err
+		}
+		return tx.SendBatch(ctx, &b).Close()
 	})
 	if err != nil {
 		err = classify(err, "update the user's licenses")
@@ -115,10 +122,10 @@ func (db *DB) commitBatch(batch []*update) {
 }
 
 // applyOne is applyInTx with a panic in decide turned into an error.
-func (db *DB) applyOne(ctx context.Context, tx pgx.Tx, sp string, u *update) (changes []licensing.Change, err error) {
+func (db *DB) applyOne(ctx context.Context, tx pgx.Tx, sp string, u *update) (changes []licensing.Change, records []licensing.AuditRecord, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			changes, err = nil, licensing.Wrap(licensing.Internal, fmt.Errorf("panic: %v", r), "applying an update")
+			changes, records, err = nil, nil, licensing.Wrap(licensing.Internal, fmt.Errorf("panic: %v", r), "applying an update")
 		}
 	}()
 	ref := u.ref

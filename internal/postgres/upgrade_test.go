@@ -14,7 +14,8 @@ import (
 
 // TestMigrate_upgradesASchema2Database opens a database written by the
 // previous release (migrations 0001 and 0002, with data) and checks that
-// 0003 keeps the data and makes its instances local.
+// 0003 keeps the data and makes its instances local, and that 0006 starts
+// the audit count from the records already there.
 func TestMigrate_upgradesASchema2Database(t *testing.T) {
 	url := pgtest.URL(t)
 	conn, err := pgx.Connect(t.Context(), url)
@@ -39,6 +40,10 @@ func TestMigrate_upgradesASchema2Database(t *testing.T) {
 		`INSERT INTO users (id, customer_id, display_name, user_principal_name) VALUES ('`+user.String()+`', '`+customer.String()+`', 'Olga', 'olga@up.test')`,
 		`INSERT INTO licenses VALUES ('`+customer.String()+`', '`+pi.String()+`', '`+sku.String()+`', 'E3', 2, 0)`,
 		`INSERT INTO assignments VALUES ('`+customer.String()+`', '`+pi.String()+`', '`+sku.String()+`', '`+user.String()+`')`,
+		`INSERT INTO audit_records (id, created_at, tenant, actor, correlation_id, operation, status, customer_id, customer_name,
+			reseller_name, user_id, provider_instance_id, sku_id, sku_name) VALUES (gen_random_uuid(), now(), 'up.test', 'admin',
+			gen_random_uuid(), 'AssignUserLicense', 'Succeeded', '`+customer.String()+`', 'Old Customer', '', '`+user.String()+`',
+			'`+pi.String()+`', '`+sku.String()+`', 'E3')`,
 	)
 	for _, s := range stmts {
 		if _, err := conn.Exec(t.Context(), s); err != nil {
@@ -61,6 +66,11 @@ func TestMigrate_upgradesASchema2Database(t *testing.T) {
 	ls, err := db.Licenses(t.Context(), "up.test", customer, pi)
 	if err != nil || len(ls) != 1 || ls[0].Consumed != 1 {
 		t.Errorf("Licenses after the upgrade = %+v, %v; want E3 held once", ls, err)
+	}
+	// The unfiltered audit page's total is the kept count 0006 started from the records.
+	if p, err := db.AuditRecords(t.Context(), licensing.AuditQuery{Scope: licensing.Scope{Tenant: "up.test"},
+		Page: licensing.Page{Number: 1, Size: 10}}); err != nil || p.Total != 1 || len(p.Items) != 1 {
+		t.Errorf("AuditRecords after the upgrade: total %d, %d items, %v; want the one record", p.Total, len(p.Items), err)
 	}
 	if links, err := db.GraphLinks(t.Context()); err != nil || len(links) != 0 {
 		t.Errorf("GraphLinks after the upgrade = %+v, %v; want none", links, err)
