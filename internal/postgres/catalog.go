@@ -140,8 +140,9 @@ func (db *DB) usersPage(ctx context.Context, q querier, page *licensing.UserPage
 	limit, offset := pageBounds(uq.Page)
 	filter := `TRUE`
 	args := []any{customerID, tenant}
-	// from is the customer's users, or with a search its matches: found
-	// first through the trigram indexes (0004_read_path.sql), as a
+	// from is the customer's users, or with a search its matches (either
+	// name, lowercased when written, 0007): found first through the
+	// trigram indexes, as a
 	// MATERIALIZED CTE, so that the planner cannot walk the users in list
 	// order probing each (it did: 100k users read for a page of 10).
 	from := `users u JOIN customers c ON c.id = u.customer_id AND c.tenant = $2 WHERE u.customer_id = $1`
@@ -151,7 +152,7 @@ func (db *DB) usersPage(ctx context.Context, q querier, page *licensing.UserPage
 			SELECT u.id, u.display_name, u.user_principal_name
 			FROM users u JOIN customers c ON c.id = u.customer_id AND c.tenant = $2
 			WHERE u.customer_id = $1
-			  AND (u.display_name ILIKE $3 ESCAPE '\' OR u.user_principal_name ILIKE $3 ESCAPE '\')) `
+			  AND (u.display_name_lower LIKE lower($3) ESCAPE '\' OR u.user_principal_name_lower LIKE lower($3) ESCAPE '\')) `
 		from = `m u WHERE TRUE`
 		args = append(args, pattern)
 	}
