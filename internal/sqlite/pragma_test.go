@@ -32,6 +32,13 @@ func TestOpen_pragmasAreInForce(t *testing.T) {
 			}
 		}
 	}
+	// The writer's savepoint journals (one savepoint per update of a
+	// group-commit batch) are kept in memory: on a temp file they were a
+	// pwrite per page, a fifth of the changing PATCH's CPU.
+	var tempStore string
+	if err := db.write.QueryRowContext(t.Context(), "PRAGMA temp_store").Scan(&tempStore); err != nil || tempStore != "2" {
+		t.Errorf("write pool: temp_store = %s (%v), want 2 (MEMORY)", tempStore, err)
+	}
 	var readOnly string
 	if err := db.read.QueryRowContext(t.Context(), "PRAGMA query_only").Scan(&readOnly); err != nil || readOnly != "1" {
 		t.Errorf("read pool: query_only = %s (%v), want 1", readOnly, err)
