@@ -292,3 +292,38 @@ func TestViewCache_unaskableServesNothing(t *testing.T) {
 		t.Errorf("with the watch closed: %d views served from the cache, %d kept; want none", hits(db)-before, n)
 	}
 }
+
+// Views of one customer share its part (customer, instance, licenses), but
+// only when it is equal: two views kept in one generation may have been
+// read on either side of a commit no lookup has seen yet, and neither may
+// be served with the other's seats.
+func TestViewCache_sharesOnlyEqualParts(t *testing.T) {
+	db, ids := openFixture(t)
+	ref := func(u uuid.UUID) licensing.UserRef {
+		return licensing.UserRef{Tenant: ids.Tenant, CustomerID: ids.Fabrikam, UserID: u, ProviderInstanceID: ids.Microsoft}
+	}
+	ada, grace := viewOf(t, db, ref(ids.Ada)), viewOf(t, db, ref(ids.Grace))
+	db.views.mu.Lock()
+	same := db.views.entries[keyOf(ref(ids.Ada))].shared == db.views.entries[keyOf(ref(ids.Grace))].shared
+	db.views.mu.Unlock()
+	if !same {
+		t.Error("two users of one customer, read with nothing changed between, do not share the customer's part")
+	}
+	gen, _, _, ok := db.views.lookup(ref(ids.Ada))
+	if !ok {
+		t.Fatal("the database could not be asked")
+	}
+	later := grace.Clone()
+	later.Seats.Licenses[0].Consumed++
+	db.views.put(gen, ref(ids.Grace), later)
+	for _, c := range []struct {
+		name string
+		ref  licensing.UserRef
+		want licensing.UserView
+	}{{"Ada", ref(ids.Ada), ada}, {"Grace", ref(ids.Grace), later}} {
+		_, got, hit, _ := db.views.lookup(c.ref)
+		if !hit || !reflect.DeepEqual(got, c.want) {
+			t.Errorf("%s: served %+v (hit %v), want %+v", c.name, got.Seats.Licenses, hit, c.want.Seats.Licenses)
+		}
+	}
+}
