@@ -2,10 +2,8 @@ package postgres_test
 
 import (
 	"testing"
-	"time"
 
 	"github.com/cloudcockpit-oss/userlicenses/internal/licensing"
-	"github.com/cloudcockpit-oss/userlicenses/internal/postgres/pgtest"
 	"github.com/cloudcockpit-oss/userlicenses/internal/storetest"
 )
 
@@ -15,12 +13,8 @@ import (
 // cap and above it; the kept count equals the records, written through
 // several connections (so several of the tenant's rows).
 func TestAuditCount_keptCountCappedLikeTheCountedOne(t *testing.T) {
-	db := open(t, pgtest.URL(t))
+	db, ids := openFixture(t)
 	ctx := t.Context()
-	snap, ids := storetest.Fixture()
-	if err := db.Import(ctx, snap); err != nil {
-		t.Fatal(err)
-	}
 	ref := licensing.UserRef{Tenant: ids.Tenant, CustomerID: ids.Fabrikam, UserID: ids.Ken, ProviderInstanceID: ids.Microsoft}
 	pi := licensing.ProviderInstance{Provider: licensing.ProviderMicrosoft}
 	for _, sel := range []bool{true, false, true} {
@@ -33,15 +27,7 @@ func TestAuditCount_keptCountCappedLikeTheCountedOne(t *testing.T) {
 	page := licensing.Page{Number: 1, Size: 10}
 	totals := func() (kept, filtered, counted int) {
 		t.Helper()
-		p, err := db.AuditRecords(ctx, licensing.AuditQuery{Scope: licensing.Scope{Tenant: ids.Tenant}, Page: page})
-		if err != nil {
-			t.Fatal(err)
-		}
-		all := time.Unix(0, 0)
-		f, err := db.AuditRecords(ctx, licensing.AuditQuery{Scope: licensing.Scope{Tenant: ids.Tenant}, Page: page, Start: &all})
-		if err != nil {
-			t.Fatal(err)
-		}
+		kept, filtered = storetest.AuditTotals(t, db, ids.Tenant)
 		var n int
 		if err := db.Pool().QueryRow(ctx, `SELECT (SELECT count(*) FROM audit_records WHERE tenant = $1),
 			(SELECT coalesce(sum(n), 0) FROM audit_counts WHERE tenant = $1)`, tenant).Scan(&counted, &n); err != nil {
@@ -50,7 +36,7 @@ func TestAuditCount_keptCountCappedLikeTheCountedOne(t *testing.T) {
 		if n != counted {
 			t.Errorf("audit_counts sums to %d, the tenant has %d records", n, counted)
 		}
-		return p.Total, f.Total, counted
+		return kept, filtered, counted
 	}
 	kept, filtered, counted := totals()
 	if counted != 3 || kept != counted || filtered != counted {

@@ -11,7 +11,20 @@ import (
 	"github.com/cloudcockpit-oss/userlicenses/internal/licensing"
 	"github.com/cloudcockpit-oss/userlicenses/internal/postgres"
 	"github.com/cloudcockpit-oss/userlicenses/internal/postgres/pgtest"
+	"github.com/cloudcockpit-oss/userlicenses/internal/storetest"
 )
+
+// openFixture opens a store on a schema of its own holding storetest's
+// fixture.
+func openFixture(t *testing.T) (*postgres.DB, storetest.FixtureIDs) {
+	t.Helper()
+	db := open(t, pgtest.URL(t))
+	snap, ids := storetest.Fixture()
+	if err := db.Import(t.Context(), snap); err != nil {
+		t.Fatal(err)
+	}
+	return db, ids
+}
 
 // open opens a store on url, closed when t ends.
 func open(t testing.TB, url string, tweak ...func(*postgres.Config)) *postgres.DB {

@@ -4,7 +4,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/cloudcockpit-oss/userlicenses/internal/licensing"
 	"github.com/cloudcockpit-oss/userlicenses/internal/storetest"
@@ -73,19 +72,9 @@ func TestReadPath_auditTotalIsTheKeptCountCappedLikeTheCountedOne(t *testing.T) 
 	ctx := t.Context()
 	db, ids := openFixture(t)
 	assignRemoveAssign(t, db, ids)
-	page := licensing.Page{Number: 1, Size: 10}
 	totals := func() (kept, filtered, counted int) {
 		t.Helper()
-		p, err := db.AuditRecords(ctx, licensing.AuditQuery{Scope: licensing.Scope{Tenant: ids.Tenant}, Page: page})
-		if err != nil {
-			t.Fatal(err)
-		}
-		// A filter every record passes takes the counting path.
-		all := time.Unix(0, 0)
-		f, err := db.AuditRecords(ctx, licensing.AuditQuery{Scope: licensing.Scope{Tenant: ids.Tenant}, Page: page, Start: &all})
-		if err != nil {
-			t.Fatal(err)
-		}
+		kept, filtered = storetest.AuditTotals(t, db, ids.Tenant)
 		if err := db.read.QueryRowContext(ctx, `SELECT count(*) FROM audit_records WHERE tenant = ?`,
 			licensing.NormalizeTenant(ids.Tenant)).Scan(&counted); err != nil {
 			t.Fatal(err)
@@ -98,7 +87,7 @@ func TestReadPath_auditTotalIsTheKeptCountCappedLikeTheCountedOne(t *testing.T) 
 		if n != counted {
 			t.Errorf("audit_counts holds %d, the tenant has %d records", n, counted)
 		}
-		return p.Total, f.Total, counted
+		return kept, filtered, counted
 	}
 	kept, filtered, counted := totals()
 	if counted == 0 || kept != counted || filtered != counted {

@@ -180,3 +180,22 @@ func testAudit(t *testing.T, open Opener) {
 		}
 	})
 }
+
+// AuditTotals returns the totalCount of the tenant's unfiltered audit page
+// and of one filtered by a start every record passes: stores that keep a
+// count answer the first from it and count the second, and the two must
+// agree, below AuditCountLimit and above it.
+func AuditTotals(t *testing.T, s licensing.Store, tenant string) (unfiltered, filtered int) {
+	t.Helper()
+	page := licensing.Page{Number: 1, Size: 10}
+	u, err := s.AuditRecords(t.Context(), licensing.AuditQuery{Scope: licensing.Scope{Tenant: tenant}, Page: page})
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := time.Unix(0, 0)
+	f, err := s.AuditRecords(t.Context(), licensing.AuditQuery{Scope: licensing.Scope{Tenant: tenant}, Page: page, Start: &all})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.Total, f.Total
+}
