@@ -1,7 +1,6 @@
 package sqlite_test
 
 import (
-	"fmt"
 	"path/filepath"
 	"sync/atomic"
 	"testing"
@@ -26,23 +25,11 @@ func BenchmarkApplyUserLicenses(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.Cleanup(func() { db.Close() })
-		pi, customer, sku := uuid.New(), uuid.New(), uuid.New()
-		c := licensing.SnapshotCustomer{ID: customer.String(), Name: "Bench Corp"}
-		ids := make([]uuid.UUID, users)
-		for i := range ids {
-			ids[i] = uuid.New()
-			c.Users = append(c.Users, licensing.SnapshotUser{ID: ids[i].String(),
-				DisplayName: fmt.Sprintf("User %d", i), UserPrincipalName: fmt.Sprintf("u%d@bench.test", i)})
-		}
-		c.Licenses = []licensing.SnapshotLicense{{ProviderInstanceID: pi.String(), SKUID: sku.String(),
-			Name: "Microsoft 365 E3", TotalLicenses: users, AssignedUserIDs: []string{}}}
-		snap := licensing.Snapshot{Tenants: []licensing.SnapshotTenant{{Domain: "bench.test",
-			ProviderInstances: []licensing.SnapshotProviderInstance{{ID: pi.String(), Name: "CSP", Provider: "microsoft"}},
-			Customers:         []licensing.SnapshotCustomer{c}}}}
+		snap, tenant, pi, customer, sku, ids := storetest.ManyUsersSnapshot(users, users, 0, 0)
 		if err := db.Import(b.Context(), snap); err != nil {
 			b.Fatal(err)
 		}
-		return db, licensing.UserRef{Tenant: "bench.test", CustomerID: customer, ProviderInstanceID: pi}, sku, ids
+		return db, licensing.UserRef{Tenant: tenant, CustomerID: customer, ProviderInstanceID: pi}, sku, ids
 	}
 	toggle := func(b *testing.B, db *sqlite.DB, ref licensing.UserRef, sku uuid.UUID, assign bool) {
 		changes, err := db.ApplyUserLicenses(b.Context(), ref, licensing.Actor{Subject: "bench", CorrelationID: uuid.New()},

@@ -111,23 +111,12 @@ func TestViewCache_noAcknowledgedWriteIsHidden(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { other.Close() })
-	pi, customer, sku := uuid.New(), uuid.New(), uuid.New()
-	c := licensing.SnapshotCustomer{ID: customer.String(), Name: "Contoso"}
-	ids := make([]uuid.UUID, users)
-	for i := range ids {
-		ids[i] = uuid.New()
-		c.Users = append(c.Users, licensing.SnapshotUser{ID: ids[i].String(),
-			DisplayName: fmt.Sprintf("User %d", i), UserPrincipalName: fmt.Sprintf("u%d@contoso.test", i)})
-	}
-	c.Licenses = []licensing.SnapshotLicense{{ProviderInstanceID: pi.String(), SKUID: sku.String(),
-		Name: "Microsoft 365 E3", TotalLicenses: users, AssignedUserIDs: []string{}}}
-	if err := db.Import(t.Context(), licensing.Snapshot{Tenants: []licensing.SnapshotTenant{{Domain: "contoso.test",
-		ProviderInstances: []licensing.SnapshotProviderInstance{{ID: pi.String(), Name: "CSP", Provider: "microsoft"}},
-		Customers:         []licensing.SnapshotCustomer{c}}}}); err != nil {
+	snap, tenant, pi, customer, sku, ids := storetest.ManyUsersSnapshot(users, users, 0, 0)
+	if err := db.Import(t.Context(), snap); err != nil {
 		t.Fatal(err)
 	}
 	ref := func(i int) licensing.UserRef {
-		return licensing.UserRef{Tenant: "contoso.test", CustomerID: customer, UserID: ids[i], ProviderInstanceID: pi}
+		return licensing.UserRef{Tenant: tenant, CustomerID: customer, UserID: ids[i], ProviderInstanceID: pi}
 	}
 
 	var acked atomic.Int32

@@ -9,9 +9,12 @@ import (
 	"github.com/google/uuid"
 )
 
-// raceSnapshot is one customer with many users and one SKU of which only
-// free seats are left: the shape of a rush for the last seats.
-func raceSnapshot(users int, total, suspended int32, preassigned int) (licensing.Snapshot, string, uuid.UUID, uuid.UUID, uuid.UUID, []uuid.UUID) {
+// ManyUsersSnapshot is one customer with many users and one SKU (total
+// seats, suspended of them, the first preassigned users holding one): the
+// shape of a rush for the last seats, and of any test or benchmark that
+// needs many users updating. It returns the snapshot, its tenant, the
+// instance, customer and SKU ids and the users' ids.
+func ManyUsersSnapshot(users int, total, suspended int32, preassigned int) (licensing.Snapshot, string, uuid.UUID, uuid.UUID, uuid.UUID, []uuid.UUID) {
 	tenant := "race.contoso.test"
 	pi, customer, sku := uuid.New(), uuid.New(), uuid.New()
 	c := licensing.SnapshotCustomer{ID: customer.String(), Name: "Contention Ltd"}
@@ -41,7 +44,7 @@ func testConcurrency(t *testing.T, open Opener) {
 		const total, suspended = 10, 2 // 5 seats free
 		const free = total - suspended - preassigned
 		s := open(t)
-		snap, tenant, pi, customer, sku, users := raceSnapshot(racers+preassigned, total, suspended, preassigned)
+		snap, tenant, pi, customer, sku, users := ManyUsersSnapshot(racers+preassigned, total, suspended, preassigned)
 		if err := s.Import(t.Context(), snap); err != nil {
 			t.Fatal(err)
 		}
@@ -94,7 +97,7 @@ func testConcurrency(t *testing.T, open Opener) {
 	t.Run("sameUserRacingAssignsOnce", func(t *testing.T) {
 		const racers = 20
 		s := open(t)
-		snap, tenant, pi, customer, sku, users := raceSnapshot(1, 5, 0, 0)
+		snap, tenant, pi, customer, sku, users := ManyUsersSnapshot(1, 5, 0, 0)
 		if err := s.Import(t.Context(), snap); err != nil {
 			t.Fatal(err)
 		}
