@@ -3,8 +3,8 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"reflect"
 	"runtime"
-	"slices"
 	"sync"
 
 	"github.com/cloudcockpit-oss/userlicenses/internal/licensing"
@@ -92,20 +92,11 @@ type shared struct {
 	licenses []licensing.License
 }
 
+// of reports whether s is v's part. reflect.DeepEqual follows the pointers
+// (reseller, instance, Graph app) and tells a nil list from an empty one,
+// and a field added to these types later is compared too.
 func (s *shared) of(v licensing.UserView) bool {
-	return s.customer.ID == v.Customer.ID && s.customer.Name == v.Customer.Name &&
-		s.customer.ResellerName == v.Customer.ResellerName && equalPtr(s.customer.ResellerID, v.Customer.ResellerID) &&
-		equalInstance(s.instance, v.Instance) && slices.Equal(s.licenses, v.Seats.Licenses) &&
-		(s.licenses == nil) == (v.Seats.Licenses == nil)
-}
-
-func equalPtr[T comparable](a, b *T) bool { return a == b || a != nil && b != nil && *a == *b }
-
-func equalInstance(a, b *licensing.ProviderInstance) bool {
-	if a == nil || b == nil {
-		return a == b
-	}
-	return a.ID == b.ID && a.Name == b.Name && a.Provider == b.Provider && a.Directory == b.Directory && equalPtr(a.Graph, b.Graph)
+	return reflect.DeepEqual(*s, shared{v.Customer, v.Instance, v.Seats.Licenses})
 }
 
 // cachedView is a view as kept: its shared part and what is the user's.
@@ -117,17 +108,18 @@ type cachedView struct {
 	heldNil bool
 }
 
-// view rebuilds the view, sharing no memory with the cache.
+// view rebuilds the view, sharing no memory with the cache (the held map
+// is built afresh, the rest cloned).
 func (e cachedView) view() licensing.UserView {
 	v := licensing.UserView{Customer: e.shared.customer, UserFound: e.found, Instance: e.shared.instance,
-		Seats: licensing.Seats{Licenses: e.shared.licenses}}
+		Seats: licensing.Seats{Licenses: e.shared.licenses}}.Clone()
 	if !e.heldNil {
 		v.Seats.Held = make(map[uuid.UUID]bool, len(e.held))
 		for _, sku := range e.held {
 			v.Seats.Held[sku] = true
 		}
 	}
-	return v.Clone()
+	return v
 }
 
 func newViewCache(watch *sql.DB, max int) *viewCache {
@@ -212,7 +204,8 @@ func (c *viewCache) put(gen uint64, ref licensing.UserRef, v licensing.UserView)
 			break
 		}
 	}
-	sk := sharedKey{licensing.NormalizeTenant(ref.Tenant), ref.CustomerID, ref.ProviderInstanceID}
+	k := keyOf(ref)
+	sk := sharedKey{k.tenant, k.customer, k.instance}
 	sh := c.shared[sk]
 	// Views of one generation may have been read on either side of a
 	// commit not seen yet: share only what is equal, so that no view mixes
@@ -231,7 +224,7 @@ func (c *viewCache) put(gen uint64, ref licensing.UserRef, v licensing.UserView)
 			e.held = append(e.held, sku)
 		}
 	}
-	c.entries[keyOf(ref)] = e
+	c.entries[k] = e
 }
 
 // ask returns data_version, and whether it came from a new connection:
