@@ -108,12 +108,6 @@ func (db *DB) Users(ctx context.Context, tenant string, customerID uuid.UUID, q 
 			return err
 		}
 		defer tx.Rollback(context.WithoutCancel(ctx))
-		if pattern != "" {
-			// See searchPlan.
-			if _, err := tx.Exec(ctx, `SET LOCAL plan_cache_mode = force_custom_plan`); err != nil {
-				return err
-			}
-		}
 		return db.usersPage(ctx, tx, &page, tenant, customerID, q, key, order, pattern)
 	})
 	if err != nil {
@@ -142,9 +136,11 @@ func (db *DB) usersPage(ctx context.Context, q querier, page *licensing.UserPage
 	args := []any{customerID, tenant}
 	// from is the customer's users, or with a search its matches (either
 	// name, lowercased when written, 0007): found first through the
-	// trigram indexes, as a
-	// MATERIALIZED CTE, so that the planner cannot walk the users in list
-	// order probing each (it did: 100k users read for a page of 10).
+	// trigram indexes, as a MATERIALIZED CTE, so that the planner cannot
+	// walk the users in list order probing each (it did: 100k users read
+	// for a page of 10). A search's statements are planned for their
+	// pattern (searchPlan).
+	var mode []any
 	from := `users u JOIN customers c ON c.id = u.customer_id AND c.tenant = $2 WHERE u.customer_id = $1`
 	with := ``
 	if pattern != "" {
@@ -155,6 +151,7 @@ func (db *DB) usersPage(ctx context.Context, q querier, page *licensing.UserPage
 			  AND (u.display_name_lower LIKE lower($3) ESCAPE '\' OR u.user_principal_name_lower LIKE lower($3) ESCAPE '\')) `
 		from = `m u WHERE TRUE`
 		args = append(args, pattern)
+		mode = []any{searchPlan}
 	}
 	countSQL := `SELECT coalesce((SELECT user_count FROM customers WHERE id = $1 AND tenant = $2), 0)`
 	if pattern != "" {
@@ -163,7 +160,7 @@ func (db *DB) usersPage(ctx context.Context, q querier, page *licensing.UserPage
 	last := uq.Last && uq.Page.Size > 0
 	if last {
 		var total int64
-		if err := q.QueryRow(ctx, with+countSQL, args...).Scan(&total); err != nil {
+		if err := q.QueryRow(ctx, with+countSQL, append(mode, args...)...).Scan(&total); err != nil {
 			return err
 		}
 		page.Total = int(total)
@@ -201,10 +198,7 @@ func (db *DB) usersPage(ctx context.Context, q querier, page *licensing.UserPage
 		FROM (%s) t(total) LEFT JOIN LATERAL (%s) u ON TRUE
 		ORDER BY %s`, with, countSQL, pageSQL, order)
 	}
-	if pattern != "" {
-		args = append([]any{searchPlan}, args...)
-	}
-	rows, err := q.Query(ctx, pageSQL, args...)
+	rows, err := q.Query(ctx, pageSQL, append(mode, args...)...)
 	if err != nil {
 		return err
 	}
