@@ -108,7 +108,8 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		db.write.Close()
 		return nil, err
 	}
-	db.read, err = sql.Open("sqlite", dsn(cfg.Path, append(common, "_pragma=query_only(1)")))
+	readDSN := dsn(cfg.Path, append(common, "_pragma=query_only(1)"))
+	db.read, err = sql.Open("sqlite", readDSN)
 	if err != nil {
 		db.write.Close()
 		return nil, dbError(err, "opening "+cfg.Path)
@@ -120,7 +121,7 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	db.read.SetMaxOpenConns(n)
 	db.read.SetMaxIdleConns(n)
 	db.readGate = make(chan struct{}, n)
-	watch, err := sql.Open("sqlite", dsn(cfg.Path, append(common, "_pragma=query_only(1)")))
+	watch, err := sql.Open("sqlite", readDSN) // a read connection of its own (viewcache.go)
 	if err != nil {
 		db.read.Close()
 		db.write.Close()
