@@ -81,23 +81,29 @@ func (e *decisionError) Error() string { return e.err.Error() }
 func (e *decisionError) Unwrap() error { return e.err }
 
 // applyInTx applies one update inside tx (READ COMMITTED, the batch's
-// transaction) under its own savepoint sp, in two round trips: the reads
-// pipelined in one (SAVEPOINT, the existence checks, the license rows
-// locked FOR UPDATE, the user's SKUs), the writes and the RELEASE in the
-// other. The group-commit writer (groupcommit.go) applies many concurrent
-// updates in one commit this way; a refused update is rolled back to sp
+// transaction) under its own savepoint sp, in one round trip: the
+// statements the previous update of the batch left in carry (its writes
+// and RELEASE, or the rollback of a refused one) go first, then this
+// update's reads (SAVEPOINT, the existence checks, the license rows locked
+// FOR UPDATE, the user's SKUs). Its own writes are left in carry, for the
+// next update's round trip or the batch's last one (with the audit
+// records). The server runs a pipeline in order, so every read still sees
+// the writes queued before it. A refused update is rolled back to sp
 // alone, so that it does not spoil the others, and its refusal comes back
-// wrapped (errors.As/Unwrap reach it). Any other error leaves tx to be
-// rolled back by the caller. The row locks are held until tx ends. The
-// update's audit records are returned, not written: the caller writes a
-// batch's records together (queueAudit).
+// wrapped (errors.As/Unwrap reach it). Any other error, a carried write's
+// included, leaves tx to be rolled back by the caller. The row locks are
+// held until tx ends. The update's audit records are returned, not
+// written: the caller writes a batch's records together (queueAudit).
 //
-// The writer was bound by round trips: six per update before (savepoint,
-// lookup, lock, SKUs, writes, release), so a single replica committed
-// about 230 updates/s at 16 connections while PostgreSQL sat idle.
-func (db *DB) applyInTx(ctx context.Context, tx pgx.Tx, sp string, ref licensing.UserRef, actor licensing.Actor,
+// The writer is bound by round trips: six per update at first
+// (savepoint, lookup, lock, SKUs, writes, release), so a single replica
+// committed about 230 updates/s at 16 connections while PostgreSQL sat
+// idle; then two (reads, writes); now one.
+func (db *DB) applyInTx(ctx context.Context, tx pgx.Tx, carry *pgx.Batch, sp string, ref licensing.UserRef, actor licensing.Actor,
 	decide func(licensing.Seats) ([]licensing.Change, error)) ([]licensing.Change, []licensing.AuditRecord, error) {
-	var reads pgx.Batch
+	reads := *carry
+	carried := reads.Len()
+	*carry = pgx.Batch{} // this update's writes go to a new one
 	reads.Queue(`SAVEPOINT ` + sp)
 	queueLookupUser(&reads, ref)
 	// Lock every license row of the customer under the provider instance,
@@ -119,8 +125,10 @@ func (db *DB) applyInTx(ctx context.Context, tx pgx.Tx, sp string, ref licensing
 	br := tx.SendBatch(ctx, &reads)
 	c, licenses, held, lookupErr, err := func() (licensing.Customer, []licensing.License, map[uuid.UUID]bool, error, error) {
 		defer br.Close()
-		if _, err := br.Exec(); err != nil {
-			return licensing.Customer{}, nil, nil, nil, err
+		for range carried + 1 { // the carried statements and the SAVEPOINT
+			if _, err := br.Exec(); err != nil {
+				return licensing.Customer{}, nil, nil, nil, err
+			}
 		}
 		c, lookupErr := scanLookupUser(br.QueryRow(), ref)
 		var de *licensing.Error
@@ -152,22 +160,21 @@ func (db *DB) applyInTx(ctx context.Context, tx pgx.Tx, sp string, ref licensing
 	changes, err := db.decideLocked(lookupErr, licensing.Seats{Licenses: licenses, Held: held}, decide)
 	if err != nil || len(changes) == 0 {
 		if _, ok := refusal(err); ok || err == nil {
-			// Nothing of it is to be written: undo its locks and reads.
-			if _, rerr := tx.Exec(ctx, `ROLLBACK TO SAVEPOINT `+sp+`; RELEASE SAVEPOINT `+sp); rerr != nil {
-				return nil, nil, rerr
-			}
+			// Nothing of it is to be written: its locks and reads are undone
+			// in the next round trip, before anything else runs.
+			carry.Queue(`ROLLBACK TO SAVEPOINT ` + sp)
+			carry.Queue(`RELEASE SAVEPOINT ` + sp)
 		}
 		return changes, nil, err
 	}
 	now := db.now().UTC().Truncate(time.Microsecond) // what timestamptz keeps
-	var batch pgx.Batch
 	records := make([]licensing.AuditRecord, 0, len(changes))
 	for _, ch := range changes {
 		if ch.Assign {
-			batch.Queue(`INSERT INTO assignments (customer_id, provider_instance_id, sku_id, user_id)
+			carry.Queue(`INSERT INTO assignments (customer_id, provider_instance_id, sku_id, user_id)
 				VALUES ($1, $2, $3, $4)`, ref.CustomerID, ref.ProviderInstanceID, ch.SKUID, ref.UserID)
 		} else {
-			batch.Queue(`DELETE FROM assignments
+			carry.Queue(`DELETE FROM assignments
 				WHERE customer_id = $1 AND provider_instance_id = $2 AND sku_id = $3 AND user_id = $4`,
 				ref.CustomerID, ref.ProviderInstanceID, ch.SKUID, ref.UserID)
 		}
@@ -178,11 +185,7 @@ func (db *DB) applyInTx(ctx context.Context, tx pgx.Tx, sp string, ref licensing
 			UserID: ref.UserID, ProviderInstanceID: ref.ProviderInstanceID, SKUID: ch.SKUID, SKUName: ch.SKUName,
 		})
 	}
-	batch.Queue(`RELEASE SAVEPOINT ` + sp)
-	// One round trip for all the writes of the update.
-	if err := tx.SendBatch(ctx, &batch).Close(); err != nil {
-		return nil, nil, err
-	}
+	carry.Queue(`RELEASE SAVEPOINT ` + sp)
 	return changes, records, nil
 }
 

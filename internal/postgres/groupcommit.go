@@ -87,12 +87,16 @@ func (db *DB) commitBatch(batch []*update) {
 	outcomes := make([]result, len(batch))
 	err := db.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		var records []licensing.AuditRecord // of the updates applied
+		// The statements an update leaves to be sent with the next round
+		// trip (applyInTx); an outcome set below stands only once they, and
+		// the commit, have succeeded: any failure fails the attempt whole.
+		var carry pgx.Batch
 		for i, u := range batch {
 			if err := u.ctx.Err(); err != nil {
 				outcomes[i] = result{nil, classify(err, "wait to update the user's licenses")}
 				continue
 			}
-			changes, rs, err := db.applyOne(ctx, tx, fmt.Sprintf("u%d", i), u)
+			changes, rs, err := db.applyOne(ctx, tx, &carry, fmt.Sprintf("u%d", i), u)
 			if err != nil {
 				if answer, ok := refusal(err); ok {
 					outcomes[i] = result{nil, answer} // rolled back to its savepoint
@@ -103,12 +107,12 @@ func (db *DB) commitBatch(batch []*update) {
 			records = append(records, rs...)
 			outcomes[i] = result{changes, nil}
 		}
-		// The batch's audit records in one statement, before the commit.
-		var b pgx.Batch
-		if err := queueAudit(&b, records); err != nil || b.Len() == 0 {
+		// The last update's writes and the batch's audit records (one
+		// statement) in one round trip, before the commit.
+		if err := queueAudit(&carry, records); err != nil || carry.Len() == 0 {
 			return err
 		}
-		return tx.SendBatch(ctx, &b).Close()
+		return tx.SendBatch(ctx, &carry).Close()
 	})
 	if err != nil {
 		err = classify(err, "update the user's licenses")
@@ -122,7 +126,7 @@ func (db *DB) commitBatch(batch []*update) {
 }
 
 // applyOne is applyInTx with a panic in decide turned into an error.
-func (db *DB) applyOne(ctx context.Context, tx pgx.Tx, sp string, u *update) (changes []licensing.Change, records []licensing.AuditRecord, err error) {
+func (db *DB) applyOne(ctx context.Context, tx pgx.Tx, carry *pgx.Batch, sp string, u *update) (changes []licensing.Change, records []licensing.AuditRecord, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			changes, records, err = nil, nil, licensing.Wrap(licensing.Internal, fmt.Errorf("panic: %v", r), "applying an update")
@@ -130,5 +134,5 @@ func (db *DB) applyOne(ctx context.Context, tx pgx.Tx, sp string, u *update) (ch
 	}()
 	ref := u.ref
 	ref.Tenant = licensing.NormalizeTenant(ref.Tenant)
-	return db.applyInTx(ctx, tx, sp, ref, u.actor, u.decide)
+	return db.applyInTx(ctx, tx, carry, sp, ref, u.actor, u.decide)
 }

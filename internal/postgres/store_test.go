@@ -297,3 +297,56 @@ func TestOpen_unreachableDatabaseIsUnavailable(t *testing.T) {
 		t.Fatalf("err = %v, want Unavailable", err)
 	}
 }
+
+// The group-commit writer sends an update's writes in the same round trip
+// as the next update's reads (applyInTx's carry): a write that fails there
+// must still fail its whole batch, and nothing of the batch may be
+// committed. A trigger makes one user's assignment fail and another's slow,
+// so that the failing update and the ones queued behind it share a batch.
+func TestApply_aWriteFailingInABatchCommitsNothingOfIt(t *testing.T) {
+	db, f, _ := seeded(t, 12, 20)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	slow, poisoned, rest := f.Users[0], f.Users[1], f.Users[2:]
+	if _, err := db.Pool().Exec(ctx, `
+		CREATE FUNCTION test_fault() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN
+			IF NEW.user_id::text = '`+slow.String()+`' THEN PERFORM pg_sleep(0.5); END IF;
+			IF NEW.user_id::text = '`+poisoned.String()+`' THEN RAISE EXCEPTION 'injected fault'; END IF;
+			RETURN NEW;
+		END $$;
+		CREATE TRIGGER test_fault BEFORE INSERT ON assignments FOR EACH ROW EXECUTE FUNCTION test_fault();`); err != nil {
+		t.Fatal(err)
+	}
+	apply := func(u uuid.UUID) error {
+		_, err := db.ApplyUserLicenses(ctx, f.ref(u), licensing.Actor{Subject: "s", CorrelationID: uuid.New()}, f.set(true))
+		return err
+	}
+	var wg sync.WaitGroup
+	var slowErr error
+	wg.Go(func() { slowErr = apply(slow) }) // holds the writer for 0.5 s
+	time.Sleep(100 * time.Millisecond)
+	var poisonedErr error
+	wg.Go(func() { poisonedErr = apply(poisoned) }) // first in the next batch
+	time.Sleep(50 * time.Millisecond)
+	errs := make([]error, len(rest))
+	for i, u := range rest {
+		wg.Go(func() { errs[i] = apply(u) }) // behind it in the same batch
+	}
+	wg.Wait()
+	if slowErr != nil {
+		t.Fatalf("the slow update: %v", slowErr)
+	}
+	for i, err := range append([]error{poisonedErr}, errs...) {
+		if code := licensing.ErrorCode(err); code == "" || code == licensing.Invalid || code == licensing.NotFound {
+			t.Errorf("update %d of the failing batch: %v (code %q), want the batch's failure", i, err, code)
+		}
+	}
+	if n := assertConsistent(t, db, f); n != 1 {
+		t.Errorf("%d assignments, want only the slow update's", n)
+	}
+	page, err := db.AuditRecords(ctx, licensing.AuditQuery{Scope: licensing.Scope{Tenant: f.Tenant}, Page: licensing.Page{Number: 1, Size: 100}})
+	if err != nil || page.Total != 1 {
+		t.Errorf("audit records: %d, %v; want the slow update's one", page.Total, err)
+	}
+}
