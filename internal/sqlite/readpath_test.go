@@ -131,7 +131,7 @@ func auditColumns(t *testing.T, db *DB) string {
 
 // openFixture opens a new database holding storetest's fixture; it is
 // closed when the test ends.
-func openFixture(t *testing.T) (*DB, storetest.FixtureIDs) {
+func openFixture(t testing.TB) (*DB, storetest.FixtureIDs) {
 	t.Helper()
 	db, err := Open(t.Context(), Config{Path: filepath.Join(t.TempDir(), "licenses.db")})
 	if err != nil {
