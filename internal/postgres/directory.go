@@ -81,30 +81,33 @@ func (e *decisionError) Error() string { return e.err.Error() }
 func (e *decisionError) Unwrap() error { return e.err }
 
 // applyInTx applies one update inside tx (READ COMMITTED, the batch's
-// transaction) under its own savepoint sp, in one round trip: the
-// statements the previous update of the batch left in carry (its writes
-// and RELEASE, or the rollback of a refused one) go first, then this
-// update's reads (SAVEPOINT, the existence checks, the license rows locked
-// FOR UPDATE, the user's SKUs). Its own writes are left in carry, for the
-// next update's round trip or the batch's last one (with the audit
-// records). The server runs a pipeline in order, so every read still sees
-// the writes queued before it. A refused update is rolled back to sp
-// alone, so that it does not spoil the others, and its refusal comes back
-// wrapped (errors.As/Unwrap reach it). Any other error, a carried write's
-// included, leaves tx to be rolled back by the caller. The row locks are
-// held until tx ends. The update's audit records are returned, not
-// written: the caller writes a batch's records together (queueAudit).
+// transaction) in one round trip: the statements the previous update of
+// the batch left in carry (its writes) go first, then this update's reads
+// (the existence checks, the license rows locked FOR UPDATE, the user's
+// SKUs). Its own writes are left in carry, for the next update's round
+// trip or the batch's last one (with the audit records). The server runs a
+// pipeline in order, so every read still sees the writes queued before it.
+// A refused update writes nothing (every write comes after the decision),
+// so it spoils none of the others; its refusal comes back wrapped
+// (errors.As/Unwrap reach it). The row locks it took are held with the
+// batch's until tx ends, a few milliseconds. Any other error, a carried
+// write's included, leaves tx to be rolled back by the caller. The update's
+// audit records are returned, not written: the caller writes a batch's
+// records together (queueAudit).
 //
-// The writer is bound by round trips: six per update at first
-// (savepoint, lookup, lock, SKUs, writes, release), so a single replica
-// committed about 230 updates/s at 16 connections while PostgreSQL sat
-// idle; then two (reads, writes); now one.
-func (db *DB) applyInTx(ctx context.Context, tx pgx.Tx, carry *pgx.Batch, sp string, ref licensing.UserRef, actor licensing.Actor,
+// The writer is bound by round trips and by PostgreSQL's work per
+// statement: six round trips per update at first (savepoint, lookup, lock,
+// SKUs, writes, release), so a single replica committed about 230
+// updates/s at 16 connections while PostgreSQL sat idle; then two (reads,
+// writes) under a savepoint each; now one, and no savepoint: a savepoint
+// cost two statements and a subtransaction per update, and a batch of
+// more than 64 subtransactions that write overflows PostgreSQL's
+// per-backend cache of them, which slows every snapshot taken meanwhile.
+func (db *DB) applyInTx(ctx context.Context, tx pgx.Tx, carry *pgx.Batch, ref licensing.UserRef, actor licensing.Actor,
 	decide func(licensing.Seats) ([]licensing.Change, error)) ([]licensing.Change, []licensing.AuditRecord, error) {
 	reads := *carry
 	carried := reads.Len()
 	*carry = pgx.Batch{} // this update's writes go to a new one
-	reads.Queue(`SAVEPOINT ` + sp)
 	queueLookupUser(&reads, ref)
 	// Lock every license row of the customer under the provider instance,
 	// always in SKU order so that two updates can never wait on each other
@@ -125,7 +128,7 @@ func (db *DB) applyInTx(ctx context.Context, tx pgx.Tx, carry *pgx.Batch, sp str
 	br := tx.SendBatch(ctx, &reads)
 	c, licenses, held, lookupErr, err := func() (licensing.Customer, []licensing.License, map[uuid.UUID]bool, error, error) {
 		defer br.Close()
-		for range carried + 1 { // the carried statements and the SAVEPOINT
+		for range carried {
 			if _, err := br.Exec(); err != nil {
 				return licensing.Customer{}, nil, nil, nil, err
 			}
@@ -159,12 +162,6 @@ func (db *DB) applyInTx(ctx context.Context, tx pgx.Tx, carry *pgx.Batch, sp str
 	}
 	changes, err := db.decideLocked(lookupErr, licensing.Seats{Licenses: licenses, Held: held}, decide)
 	if err != nil || len(changes) == 0 {
-		if _, ok := refusal(err); ok || err == nil {
-			// Nothing of it is to be written: its locks and reads are undone
-			// in the next round trip, before anything else runs.
-			carry.Queue(`ROLLBACK TO SAVEPOINT ` + sp)
-			carry.Queue(`RELEASE SAVEPOINT ` + sp)
-		}
 		return changes, nil, err
 	}
 	now := db.now().UTC().Truncate(time.Microsecond) // what timestamptz keeps
@@ -185,7 +182,6 @@ func (db *DB) applyInTx(ctx context.Context, tx pgx.Tx, carry *pgx.Batch, sp str
 			UserID: ref.UserID, ProviderInstanceID: ref.ProviderInstanceID, SKUID: ch.SKUID, SKUName: ch.SKUName,
 		})
 	}
-	carry.Queue(`RELEASE SAVEPOINT ` + sp)
 	return changes, records, nil
 }
 

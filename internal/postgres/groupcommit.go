@@ -15,13 +15,14 @@ import (
 // Group commit (issue 16), as in the SQLite store: one goroutine per
 // process (internal/groupcommit) takes the update waiting first and every other one waiting at
 // that moment (up to maxBatch) and applies them in one READ COMMITTED
-// transaction, each under its own savepoint (applyInTx),
-// with one commit and so one WAL flush for all of them. Each caller is
+// transaction (applyInTx), with one commit and so one WAL flush for all
+// of them. Each caller is
 // answered after that commit returned, so a nil error still means durable.
 //
 // An update refused by the rules (or naming something that does not
-// exist) is rolled back to its savepoint and answered with its refusal;
-// any other failure (a deadlock with another replica's batch, a
+// exist) has written nothing, for every write of an update comes after its
+// decision, and is answered with its refusal; the others of the batch
+// stand. No update needs a savepoint of its own: any other failure (a deadlock with another replica's batch, a
 // serialization failure, a lost connection) fails the attempt, and the
 // whole batch is retried like a single update would be (db.retry): nothing
 // of a failed attempt was committed. Statements run under the batch's own
@@ -96,10 +97,10 @@ func (db *DB) commitBatch(batch []*update) {
 				outcomes[i] = result{nil, classify(err, "wait to update the user's licenses")}
 				continue
 			}
-			changes, rs, err := db.applyOne(ctx, tx, &carry, fmt.Sprintf("u%d", i), u)
+			changes, rs, err := db.applyOne(ctx, tx, &carry, u)
 			if err != nil {
 				if answer, ok := refusal(err); ok {
-					outcomes[i] = result{nil, answer} // rolled back to its savepoint
+					outcomes[i] = result{nil, answer} // it wrote nothing
 					continue
 				}
 				return err // the attempt fails whole and may be retried
@@ -126,7 +127,7 @@ func (db *DB) commitBatch(batch []*update) {
 }
 
 // applyOne is applyInTx with a panic in decide turned into an error.
-func (db *DB) applyOne(ctx context.Context, tx pgx.Tx, carry *pgx.Batch, sp string, u *update) (changes []licensing.Change, records []licensing.AuditRecord, err error) {
+func (db *DB) applyOne(ctx context.Context, tx pgx.Tx, carry *pgx.Batch, u *update) (changes []licensing.Change, records []licensing.AuditRecord, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			changes, records, err = nil, nil, licensing.Wrap(licensing.Internal, fmt.Errorf("panic: %v", r), "applying an update")
@@ -134,5 +135,5 @@ func (db *DB) applyOne(ctx context.Context, tx pgx.Tx, carry *pgx.Batch, sp stri
 	}()
 	ref := u.ref
 	ref.Tenant = licensing.NormalizeTenant(ref.Tenant)
-	return db.applyInTx(ctx, tx, carry, sp, ref, u.actor, u.decide)
+	return db.applyInTx(ctx, tx, carry, ref, u.actor, u.decide)
 }
