@@ -108,23 +108,22 @@ func (db *DB) applyInTx(ctx context.Context, tx pgx.Tx, carry *pgx.Batch, ref li
 	reads := *carry
 	carried := reads.Len()
 	*carry = pgx.Batch{} // this update's writes go to a new one
-	queueLookupUser(&reads, ref)
 	// Lock every license row of the customer under the provider instance,
 	// always in SKU order so that two updates can never wait on each other
 	// in a cycle. Concurrent updates of this customer's seats queue here.
 	// The locked rows carry the consumed seats (0005_consumed_counts.sql):
 	// under READ COMMITTED a row locked after waiting is read in its newest
 	// committed version, so the counts include every update we waited for.
-	// The user's SKUs are read by the next statement, which the server runs
-	// after the locks were granted and under a new snapshot, so it sees
-	// those updates too. (Reading them in the locking statement would use
-	// its older snapshot.)
+	// The user's SKUs are read by the next statement, with the existence
+	// checks, which the server runs after the locks were granted and under
+	// a new snapshot, so it sees those updates too. (Reading them in the
+	// locking statement would use its older snapshot.)
 	reads.Queue(`
 		SELECT l.sku_id, l.name, l.total, l.suspended, l.consumed FROM licenses l
 		WHERE l.customer_id = $1 AND l.provider_instance_id = $2
 		  AND EXISTS (SELECT 1 FROM customers c WHERE c.id = l.customer_id AND c.tenant = $3)
 		ORDER BY l.sku_id FOR UPDATE OF l`, ref.CustomerID, ref.ProviderInstanceID, ref.Tenant)
-	queueHeldSKUs(&reads, ref)
+	reads.Queue(lookupUserHeldQuery, ref.Tenant, ref.CustomerID, ref.UserID, ref.ProviderInstanceID)
 	br := tx.SendBatch(ctx, &reads)
 	c, licenses, held, lookupErr, err := func() (licensing.Customer, []licensing.License, map[uuid.UUID]bool, error, error) {
 		defer br.Close()
@@ -133,14 +132,9 @@ func (db *DB) applyInTx(ctx context.Context, tx pgx.Tx, carry *pgx.Batch, ref li
 				return licensing.Customer{}, nil, nil, nil, err
 			}
 		}
-		c, lookupErr := scanLookupUser(br.QueryRow(), ref)
-		var de *licensing.Error
-		if lookupErr != nil && !errors.As(lookupErr, &de) {
-			return c, nil, nil, nil, lookupErr
-		}
 		rows, err := br.Query()
 		if err != nil {
-			return c, nil, nil, nil, err
+			return licensing.Customer{}, nil, nil, nil, err
 		}
 		licenses, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (licensing.License, error) {
 			var l licensing.License
@@ -148,14 +142,19 @@ func (db *DB) applyInTx(ctx context.Context, tx pgx.Tx, carry *pgx.Batch, ref li
 			return l, err
 		})
 		if err != nil {
-			return c, nil, nil, nil, err
+			return licensing.Customer{}, nil, nil, nil, err
 		}
-		rows, err = br.Query()
-		if err != nil {
-			return c, nil, nil, nil, err
+		var skus []uuid.UUID
+		c, lookupErr := scanLookupUser(br.QueryRow(), ref, &skus)
+		var de *licensing.Error
+		if lookupErr != nil && !errors.As(lookupErr, &de) {
+			return c, nil, nil, nil, lookupErr
 		}
-		held, err := collectHeld(rows)
-		return c, licenses, held, lookupErr, err
+		held := make(map[uuid.UUID]bool, len(skus))
+		for _, s := range skus {
+			held[s] = true
+		}
+		return c, licenses, held, lookupErr, nil
 	}()
 	if err != nil {
 		return nil, nil, err
@@ -210,24 +209,31 @@ func (db *DB) decideLocked(lookupErr error, seats licensing.Seats,
 
 // lookupUserQuery checks that the customer belongs to the tenant, the user
 // to the customer and the provider instance to the tenant.
-const lookupUserQuery = `
+const (
+	lookupUserQuery   = lookupUserColumns + lookupUserFrom
+	lookupUserColumns = `
 	SELECT c.id, c.name, c.reseller_id, c.reseller_name,
 	       EXISTS (SELECT 1 FROM users u WHERE u.id = $3 AND u.customer_id = c.id),
-	       EXISTS (SELECT 1 FROM provider_instances p WHERE p.id = $4 AND p.tenant = $1)
+	       EXISTS (SELECT 1 FROM provider_instances p WHERE p.id = $4 AND p.tenant = $1)`
+	lookupUserFrom = `
 	FROM customers c WHERE c.tenant = $1 AND c.id = $2`
+)
 
-func queueLookupUser(b *pgx.Batch, ref licensing.UserRef) {
-	b.Queue(lookupUserQuery, ref.Tenant, ref.CustomerID, ref.UserID, ref.ProviderInstanceID)
-}
+// lookupUserHeldQuery is lookupUserQuery with the SKUs the user holds under
+// the instance: the write path's one statement after its locks.
+const lookupUserHeldQuery = lookupUserColumns + `,
+	       ARRAY(SELECT a.sku_id FROM assignments a
+	             WHERE a.customer_id = c.id AND a.provider_instance_id = $4 AND a.user_id = $3)` + lookupUserFrom
 
 // scanLookupUser returns the user's customer, or NotFound naming whichever
-// of customer, user and instance does not exist.
-func scanLookupUser(row pgx.Row, ref licensing.UserRef) (licensing.Customer, error) {
+// of customer, user and instance does not exist; extra receives the
+// columns a statement adds to lookupUserQuery's.
+func scanLookupUser(row pgx.Row, ref licensing.UserRef, extra ...any) (licensing.Customer, error) {
 	var (
 		c            licensing.Customer
 		userOK, piOK bool
 	)
-	err := row.Scan(&c.ID, &c.Name, &c.ResellerID, &c.ResellerName, &userOK, &piOK)
+	err := row.Scan(append([]any{&c.ID, &c.Name, &c.ResellerID, &c.ResellerName, &userOK, &piOK}, extra...)...)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		return c, licensing.Errorf(licensing.NotFound, "customer %s not found", ref.CustomerID)
@@ -244,10 +250,6 @@ func scanLookupUser(row pgx.Row, ref licensing.UserRef) (licensing.Customer, err
 const heldSKUsQuery = `
 	SELECT a.sku_id FROM assignments a JOIN customers c ON c.id = a.customer_id AND c.tenant = $4
 	WHERE a.customer_id = $1 AND a.provider_instance_id = $2 AND a.user_id = $3`
-
-func queueHeldSKUs(b *pgx.Batch, ref licensing.UserRef) {
-	b.Queue(heldSKUsQuery, ref.CustomerID, ref.ProviderInstanceID, ref.UserID, ref.Tenant)
-}
 
 func heldSKUs(ctx context.Context, q querier, ref licensing.UserRef) (map[uuid.UUID]bool, error) {
 	rows, err := q.Query(ctx, heldSKUsQuery, ref.CustomerID, ref.ProviderInstanceID, ref.UserID, ref.Tenant)
