@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -264,6 +265,40 @@ func TestImport_idOfAnotherTenantIsInvalidAndNothingIsWritten(t *testing.T) {
 	}
 	if c, err := db.Customer(ctx, f.Tenant, f.Customer); err != nil || c.Name != "Fabrikam" {
 		t.Fatalf("the existing customer changed: %v, %v", c, err)
+	}
+}
+
+// The search reads the users' trigram indexes on every request; a GIN
+// index with fastupdate keeps new entries in a pending list that each
+// search reads in full until a VACUUM merges it (after a 100k-user import,
+// 429 pages: 9 ms of a 10 ms search). The indexes must not keep one.
+func TestUsers_searchIndexesKeepNoPendingList(t *testing.T) {
+	db, _, _ := seeded(t, 30, 1)
+	ctx := context.Background()
+	rows, err := db.Pool().Query(ctx, `SELECT c.relname, coalesce(c.reloptions, '{}')
+		FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam
+		WHERE i.indrelid = 'users'::regclass AND a.amname = 'gin'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		var name string
+		var opts []string
+		if err := rows.Scan(&name, &opts); err != nil {
+			t.Fatal(err)
+		}
+		n++
+		if !slices.Contains(opts, "fastupdate=off") {
+			t.Errorf("GIN index %s has options %v; want fastupdate=off", name, opts)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if n != 2 {
+		t.Fatalf("%d GIN indexes on users, want the two trigram indexes of the search", n)
 	}
 }
 
