@@ -1,6 +1,7 @@
 package sqlite_test
 
 import (
+	"fmt"
 	"path/filepath"
 	"sync/atomic"
 	"testing"
@@ -90,4 +91,18 @@ func BenchmarkUserReads(b *testing.B) {
 	}
 	b.Cleanup(func() { db.Close() })
 	storetest.BenchmarkUserReads(b, db)
+}
+
+// BenchmarkUserLists: go test -run '^$' -bench UserLists -benchmem ./internal/sqlite
+func BenchmarkUserLists(b *testing.B) {
+	for _, n := range []int{1000, 100000} {
+		b.Run(fmt.Sprintf("users=%d", n), func(b *testing.B) {
+			db, err := sqlite.Open(b.Context(), sqlite.Config{Path: filepath.Join(b.TempDir(), "bench.db")})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { db.Close() })
+			storetest.BenchmarkUserLists(b, db, n)
+		})
+	}
 }

@@ -96,3 +96,47 @@ func BenchmarkUserReads(b *testing.B, s licensing.Store) {
 		}
 	})
 }
+
+// BenchmarkUserLists measures the users list calls behind GET
+// .../users for a customer of n users (the Fabrikam fixture plus n-7
+// generated ones): the first page, a deep page by number (offset), a
+// keyset page after a position, and a search matching a few users. s must
+// be empty.
+func BenchmarkUserLists(b *testing.B, s licensing.Store, n int) {
+	snap, ids := Fixture()
+	fabrikam := &snap.Tenants[0].Customers[0]
+	for i := len(fabrikam.Users); i < n; i++ {
+		id := uuid.UUID{0x31, 0, 0, 0, 0, 0, 0x40, 0, 0x80, 0, 0, byte(i >> 16), byte(i >> 8), byte(i), 0x42, 0x42}
+		fabrikam.Users = append(fabrikam.Users, licensing.SnapshotUser{ID: id.String(),
+			DisplayName: fmt.Sprintf("User %06d", i), UserPrincipalName: fmt.Sprintf("u%06d@fabrikam.test", i)})
+	}
+	if err := s.Import(b.Context(), snap); err != nil {
+		b.Fatal(err)
+	}
+	ctx := b.Context()
+	list := func(name string, q func(i int) licensing.UserQuery, want int) {
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				p, err := s.Users(ctx, ids.Tenant, ids.Fabrikam, q(i))
+				if err != nil || len(p.Items) != want {
+					b.Fatalf("Users: %d items, %v", len(p.Items), err)
+				}
+			}
+		})
+	}
+	list("firstPage", func(int) licensing.UserQuery {
+		return licensing.UserQuery{Page: licensing.Page{Number: 1, Size: 25}}
+	}, 25)
+	list("deepPage", func(int) licensing.UserQuery {
+		return licensing.UserQuery{Page: licensing.Page{Number: n / 50, Size: 25}}
+	}, 25)
+	list("after", func(int) licensing.UserQuery {
+		return licensing.UserQuery{Page: licensing.Page{Number: 2, Size: 25},
+			After: &licensing.UserPosition{Key: fmt.Sprintf("User %06d", n/2), ID: uuid.Nil}}
+	}, 25)
+	// "User 00010" matches ten users (User 000100-000109), as do 00011 and 00012.
+	list("search", func(i int) licensing.UserQuery {
+		return licensing.UserQuery{Page: licensing.Page{Number: 1, Size: 25}, Search: fmt.Sprintf("User %05d", 10+i%3)}
+	}, 10)
+}
