@@ -26,6 +26,11 @@ import (
 // statements; every read statement is bounded by an index or by one
 // customer's rows, so it cannot run on for long after a client has gone.
 func (db *DB) enterRead(ctx context.Context) (context.Context, func(), error) {
+	// select picks at random among ready cases: a request gone already
+	// would otherwise be served whenever a place is free.
+	if err := ctx.Err(); err != nil {
+		return nil, nil, dbError(err, "waiting for a read connection")
+	}
 	select {
 	case db.readGate <- struct{}{}:
 		return context.WithoutCancel(ctx), db.leaveRead, nil

@@ -52,8 +52,9 @@ type Config struct {
 type DB struct {
 	write *sql.DB // one connection: the single writer
 	read  *sql.DB // query_only connections
-	// readStmts and writeStmts prepare the fixed queries once per pool.
-	readStmts, writeStmts *stmtCache
+	// readStmts and writeStmts prepare the fixed queries once per pool;
+	// listStmts the list pages' queries, up to listStatements of them.
+	readStmts, writeStmts, listStmts *stmtCache
 	// views keeps users' views between changes (viewcache.go).
 	views *viewCache
 	// readGate admits as many readers as the read pool has connections,
@@ -128,7 +129,8 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		return nil, dbError(err, "opening "+cfg.Path)
 	}
 	db.views = newViewCache(watch, viewCacheEntries)
-	db.readStmts, db.writeStmts = newStmtCache(db.read), newStmtCache(db.write)
+	db.readStmts, db.writeStmts = newStmtCache(db.read, 0), newStmtCache(db.write, 0)
+	db.listStmts = newStmtCache(db.read, listStatements)
 	db.startWriter()
 	return db, nil
 }
@@ -147,6 +149,7 @@ func (db *DB) Close() error {
 	db.closeOnce.Do(db.stopWriter)
 	db.readStmts.close()
 	db.writeStmts.close()
+	db.listStmts.close()
 	return errors.Join(db.views.close(), db.read.Close(), db.write.Close())
 }
 

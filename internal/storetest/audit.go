@@ -95,6 +95,7 @@ func testAudit(t *testing.T, open Opener) {
 		{"customerID", licensing.AuditQuery{Scope: main, Page: all, CustomerID: ptr(ids.Tailspin)}, []uuid.UUID{c[3]}},
 		{"filtersCombine", licensing.AuditQuery{Scope: main, Page: all, CustomerName: "fabrikam", Operations: []licensing.Operation{licensing.OperationAssign}, End: tm(at[c[4]])}, []uuid.UUID{c[0]}},
 		{"filtersCombineWithPaging", licensing.AuditQuery{Scope: main, Page: licensing.Page{Number: 2, Size: 2}, CustomerName: "fabrikam"}, []uuid.UUID{c[1], c[0]}},
+		{"filteredPageAfterTheEnd", licensing.AuditQuery{Scope: main, Page: licensing.Page{Number: 9, Size: 2}, CustomerName: "fabrikam"}, nil},
 		{"otherTenantSeesOnlyItsOwn", licensing.AuditQuery{Scope: licensing.Scope{Tenant: ids.OtherTenant}, Page: all}, []uuid.UUID{c[5]}},
 		{"unknownTenantSeesNothing", licensing.AuditQuery{Scope: licensing.Scope{Tenant: "unknown.test"}, Page: all}, nil},
 		{"filterCannotReachAnotherTenant", licensing.AuditQuery{Scope: main, Page: all, CorrelationID: ptr(c[5])}, nil},
