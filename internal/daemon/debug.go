@@ -98,6 +98,9 @@ func instrument(store licensing.Store) *metrics.Metrics {
 	if s, ok := store.(interface{ ViewCacheLookups() (uint64, uint64) }); ok {
 		mx.AddViewCache("sqlite", s.ViewCacheLookups)
 	}
+	if s, ok := store.(interface{ ReadCacheLookups() (uint64, uint64) }); ok {
+		mx.AddReadCache("sqlite", s.ReadCacheLookups)
+	}
 	if s, ok := store.(interface {
 		ObserveBatches(func(int, time.Duration))
 	}); ok {

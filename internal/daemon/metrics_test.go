@@ -47,6 +47,9 @@ func TestMetrics_servedOnTheirOwnAddressOnly(t *testing.T) {
 		if _, err := m.Store.UserView(t.Context(), ref); err != nil {
 			t.Fatal(err)
 		}
+		if _, err := m.Store.Licenses(t.Context(), ids.Tenant, ids.Fabrikam, ids.Microsoft); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if code, _ := get(t, m.URL()+"/healthz"); code != http.StatusOK {
 		t.Fatalf("/healthz: %d", code)
@@ -80,6 +83,8 @@ func TestMetrics_servedOnTheirOwnAddressOnly(t *testing.T) {
 		`licenses_group_commit_duration_seconds_count{store="sqlite"} 1`,
 		`licenses_view_cache_lookups_total{result="hit",store="sqlite"} 1`,
 		`licenses_view_cache_lookups_total{result="miss",store="sqlite"} 1`,
+		`licenses_read_cache_lookups_total{result="hit",store="sqlite"} 1`,
+		`licenses_read_cache_lookups_total{result="miss",store="sqlite"} 1`,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("/metrics lacks %s", want)

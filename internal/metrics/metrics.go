@@ -118,10 +118,25 @@ func (m *Metrics) GraphObserver() func(op string, status, attempt int, took time
 // AddViewCache exports a store's counts of user views served from its
 // cache and read from the database.
 func (m *Metrics) AddViewCache(store string, lookups func() (hits, misses uint64)) {
+	m.addLookups("licenses_view_cache_lookups_total",
+		"Reads of a user's licenses view (GET of a user's licenses, deciding a PATCH), by store and whether the cache served it.",
+		store, lookups)
+}
+
+// AddReadCache exports a store's counts of the other reads (customer,
+// provider instance, licenses, users and audit pages) served from its
+// cache and read from the database.
+func (m *Metrics) AddReadCache(store string, lookups func() (hits, misses uint64)) {
+	m.addLookups("licenses_read_cache_lookups_total",
+		"Reads of a customer, a provider instance, a customer's licenses or a users or audit page, by store and whether the cache served it.",
+		store, lookups)
+}
+
+func (m *Metrics) addLookups(name, help, store string, lookups func() (hits, misses uint64)) {
 	for _, result := range []string{"hit", "miss"} {
 		m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
-			Name:        "licenses_view_cache_lookups_total",
-			Help:        "Reads of a user's licenses view (GET of a user's licenses, deciding a PATCH), by store and whether the cache served it.",
+			Name:        name,
+			Help:        help,
 			ConstLabels: prometheus.Labels{"store": store, "result": result},
 		}, func() float64 {
 			h, mi := lookups()

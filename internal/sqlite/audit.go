@@ -17,7 +17,18 @@ import (
 // Every filter is served by an index (see 0002_audit_trail.sql); the name
 // filters first find the matching ids among the recorded names. The total
 // is counted up to licensing.AuditCountLimit.
+//
+// The page is served from the read cache when the database has not changed
+// since it was read (every record written is a commit).
 func (db *DB) AuditRecords(ctx context.Context, q licensing.AuditQuery) (licensing.AuditPage, error) {
+	key := q
+	key.Scope.Tenant = licensing.NormalizeTenant(q.Scope.Tenant)
+	return cachedRead(ctx, db, "audit records", key, cloneAuditPage,
+		func(p licensing.AuditPage) int { return len(p.Items) },
+		func() (licensing.AuditPage, error) { return db.auditRecords(ctx, q) })
+}
+
+func (db *DB) auditRecords(ctx context.Context, q licensing.AuditQuery) (licensing.AuditPage, error) {
 	tenant := licensing.NormalizeTenant(q.Scope.Tenant)
 	where := []string{`tenant = ?`}
 	args := []any{tenant}

@@ -23,14 +23,18 @@ func notFound(kind string, id uuid.UUID) error {
 	return licensing.Errorf(licensing.NotFound, "no %s %s", kind, id)
 }
 
-// ProviderInstance returns the tenant's provider instance.
+// ProviderInstance returns the tenant's provider instance, from the read
+// cache when the database has not changed since it was read (readcache.go).
 func (db *DB) ProviderInstance(ctx context.Context, tenant string, id uuid.UUID) (licensing.ProviderInstance, error) {
-	sctx, leave, err := db.enterRead(ctx)
-	if err != nil {
-		return licensing.ProviderInstance{}, err
-	}
-	defer leave()
-	return providerInstance(sctx, pooled{db.readStmts}, tenant, id)
+	return cachedRead(ctx, db, "provider instance", entityKey{licensing.NormalizeTenant(tenant), id}, cloneInstance, noItems,
+		func() (licensing.ProviderInstance, error) {
+			sctx, leave, err := db.enterRead(ctx)
+			if err != nil {
+				return licensing.ProviderInstance{}, err
+			}
+			defer leave()
+			return providerInstance(sctx, pooled{db.readStmts}, tenant, id)
+		})
 }
 
 func providerInstance(ctx context.Context, q queryer, tenant string, id uuid.UUID) (licensing.ProviderInstance, error) {
@@ -66,14 +70,18 @@ func scanInstance(row interface{ Scan(...any) error }) (licensing.ProviderInstan
 	return pi, nil
 }
 
-// Customer returns the tenant's customer, whoever its reseller.
+// Customer returns the tenant's customer, whoever its reseller, from the
+// read cache when the database has not changed since it was read.
 func (db *DB) Customer(ctx context.Context, tenant string, id uuid.UUID) (licensing.Customer, error) {
-	sctx, leave, err := db.enterRead(ctx)
-	if err != nil {
-		return licensing.Customer{}, err
-	}
-	defer leave()
-	return customer(sctx, pooled{db.readStmts}, tenant, id)
+	return cachedRead(ctx, db, "customer", entityKey{licensing.NormalizeTenant(tenant), id}, cloneCustomer, noItems,
+		func() (licensing.Customer, error) {
+			sctx, leave, err := db.enterRead(ctx)
+			if err != nil {
+				return licensing.Customer{}, err
+			}
+			defer leave()
+			return customer(sctx, pooled{db.readStmts}, tenant, id)
+		})
 }
 
 func customer(ctx context.Context, q queryer, tenant string, id uuid.UUID) (licensing.Customer, error) {
@@ -120,8 +128,15 @@ func user(ctx context.Context, q queryer, tenant string, customerID, userID uuid
 }
 
 // Users returns one page of a customer's users; a customer outside the
-// tenant has none.
+// tenant has none. The page is served from the read cache when the
+// database has not changed since it was read.
 func (db *DB) Users(ctx context.Context, tenant string, customerID uuid.UUID, q licensing.UserQuery) (licensing.UserPage, error) {
+	return cachedRead(ctx, db, "users", usersKey{licensing.NormalizeTenant(tenant), customerID, q}, cloneUserPage,
+		func(p licensing.UserPage) int { return len(p.Items) },
+		func() (licensing.UserPage, error) { return db.users(ctx, tenant, customerID, q) })
+}
+
+func (db *DB) users(ctx context.Context, tenant string, customerID uuid.UUID, q licensing.UserQuery) (licensing.UserPage, error) {
 	where := `FROM users u JOIN customers c ON c.id = u.customer_id WHERE u.customer_id = ? AND c.tenant = ?`
 	args := []any{customerID, licensing.NormalizeTenant(tenant)}
 	s := strings.ToLower(q.Search)

@@ -8,14 +8,20 @@ import (
 )
 
 // Licenses returns the customer's licenses under the provider instance,
-// sorted by name then SKU id; a customer outside the tenant has none.
+// sorted by name then SKU id; a customer outside the tenant has none. They
+// are served from the read cache when the database has not changed since
+// they were read.
 func (db *DB) Licenses(ctx context.Context, tenant string, customerID, providerInstanceID uuid.UUID) ([]licensing.License, error) {
-	sctx, leave, err := db.enterRead(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer leave()
-	return licenses(sctx, pooled{db.readStmts}, tenant, customerID, providerInstanceID)
+	return cachedRead(ctx, db, "licenses", licensesKey{licensing.NormalizeTenant(tenant), customerID, providerInstanceID}, cloneLicenses,
+		func(ls []licensing.License) int { return len(ls) },
+		func() ([]licensing.License, error) {
+			sctx, leave, err := db.enterRead(ctx)
+			if err != nil {
+				return nil, err
+			}
+			defer leave()
+			return licenses(sctx, pooled{db.readStmts}, tenant, customerID, providerInstanceID)
+		})
 }
 
 func licenses(ctx context.Context, q queryer, tenant string, customerID, providerInstanceID uuid.UUID) ([]licensing.License, error) {

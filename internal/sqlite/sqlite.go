@@ -128,7 +128,7 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		db.write.Close()
 		return nil, dbError(err, "opening "+cfg.Path)
 	}
-	db.views = newViewCache(watch, viewCacheEntries)
+	db.views = newViewCache(watch, viewCacheEntries, readCacheWeight)
 	db.readStmts, db.writeStmts = newStmtCache(db.read, 0), newStmtCache(db.write, 0)
 	db.listStmts = newStmtCache(db.read, listStatements)
 	db.startWriter()
@@ -204,6 +204,10 @@ func (db *DB) Pools() map[string]*sql.DB {
 // ViewCacheLookups returns how many reads of a user's view were served
 // from the cache and how many read the database.
 func (db *DB) ViewCacheLookups() (hits, misses uint64) { return db.views.lookups() }
+
+// ReadCacheLookups returns how many of the other cached reads (readcache.go)
+// were served from the cache, and how many were not.
+func (db *DB) ReadCacheLookups() (hits, misses uint64) { return db.views.readLookups() }
 
 // ObserveBatches sets the function told each group-commit batch's size
 // and time; call it before serving.

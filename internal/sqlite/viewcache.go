@@ -60,6 +60,12 @@ type viewCache struct {
 	max     int
 	// Lookups that served a view, and that did not (for /metrics).
 	hits, misses uint64
+
+	// The read cache (readcache.go): answers of generation gen, their
+	// total weight and its bound, and the lookups that served one or not.
+	reads                map[readKey]cachedAnswer
+	weight, maxWeight    int
+	readHits, readMisses uint64
 }
 
 // question is one asking of data_version, shared by the lookups that
@@ -122,12 +128,13 @@ func (e cachedView) view() licensing.UserView {
 	return v
 }
 
-func newViewCache(watch *sql.DB, max int) *viewCache {
+func newViewCache(watch *sql.DB, max, maxWeight int) *viewCache {
 	watch.SetMaxOpenConns(1)
 	watch.SetMaxIdleConns(1)
 	watch.SetConnMaxIdleTime(0)
 	watch.SetConnMaxLifetime(0)
-	return &viewCache{watch: watch, entries: map[viewKey]cachedView{}, shared: map[sharedKey]*shared{}, max: max}
+	return &viewCache{watch: watch, entries: map[viewKey]cachedView{}, shared: map[sharedKey]*shared{}, max: max,
+		reads: map[readKey]cachedAnswer{}, maxWeight: maxWeight}
 }
 
 // lookup returns the generation current now and the view of ref if one was
@@ -251,11 +258,13 @@ func (c *viewCache) ask() (v int64, fresh bool, err error) {
 	return v, fresh, nil
 }
 
-// newGeneration drops every view; call with mu held.
+// newGeneration drops every view and every answer; call with mu held.
 func (c *viewCache) newGeneration() {
 	c.gen++
 	clear(c.entries)
 	clear(c.shared)
+	clear(c.reads)
+	c.weight = 0
 }
 
 // forget drops the connection; call with asking held.
